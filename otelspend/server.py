@@ -1,0 +1,157 @@
+"""Composition root: wires store, pricing, pipeline, auth and the receivers in one place."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from collector_processor.auth import KeyAuthenticator, NoAuthAuthenticator
+from collector_processor.consumer import Authenticator, IngestKey
+from collector_processor.pipeline import Pipeline, summarize_counters
+from collector_processor.pricing.catalog import GenaiPricesCatalog
+from collector_processor.pricing.engine import Pricer
+from collector_processor.receiver.grpc import start_grpc_server
+from collector_processor.receiver.http import build_http_app
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from store.engine import make_engine
+from store.identity import ensure_default_identity, hash_key
+from store.migrate import upgrade
+from store.tables import ApiKey, PriceVersion
+from store.writer import StoreWriter
+
+log = logging.getLogger("otelspend")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_OTLP_GRPC_PORT = 4317
+DEFAULT_OTLP_HTTP_PORT = 4318
+DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
+_LOCAL_KEY_PREFIX = "osk_noauth"
+
+
+@dataclass
+class ServeConfig:
+    """Everything `otelspend serve` needs; validated at construction."""
+
+    db: str
+    host: str = DEFAULT_HOST
+    otlp_grpc_port: int = DEFAULT_OTLP_GRPC_PORT
+    otlp_http_port: int = DEFAULT_OTLP_HTTP_PORT
+    no_auth: bool = False
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    queue_batches: int = 64
+
+    def __post_init__(self) -> None:
+        for name in ("otlp_grpc_port", "otlp_http_port"):
+            port = getattr(self, name)
+            if not 0 <= port <= 65535:
+                raise ValueError(f"{name.replace('_', '-')} must be 0..65535, got {port}")
+        if self.max_body_bytes < 1024:
+            raise ValueError("max-body-bytes must be at least 1024")
+
+
+@dataclass
+class RunningServer:
+    """Handles of a started server (ports are the bound ones, useful when 0 was asked)."""
+
+    engine: Engine
+    writer: StoreWriter
+    pipeline: Pipeline
+    grpc_port: int
+    http_port: int
+    _closers: list[Callable[[], Any]] = field(default_factory=list)
+
+    async def stop(self) -> None:
+        """Stop accepting, finish in-flight requests, drain the writer."""
+        for close in reversed(self._closers):
+            result = close()
+            if asyncio.iscoroutine(result):
+                await result
+        await asyncio.to_thread(self.writer.close)
+        self.engine.dispose()
+
+
+def prepare_store(db_url: str) -> Engine:
+    """Open the database and migrate it to the current schema."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    return engine
+
+
+def _local_key(engine: Engine) -> IngestKey:
+    """The key `--no-auth` traffic is attributed to (default org/workspace, user from telemetry)."""
+    org_id, ws_id, _ = ensure_default_identity(engine)
+    with Session(engine) as session:
+        row = session.exec(select(ApiKey).where(ApiKey.prefix == _LOCAL_KEY_PREFIX)).first()
+        if row is None:
+            # Its hash is of an unguessable value nobody holds: the row exists for attribution.
+            row = ApiKey(
+                org_id=org_id, workspace_id=ws_id, prefix=_LOCAL_KEY_PREFIX, trusted=True,
+                key_hash=hash_key(secrets.token_hex(32)), label="serve --no-auth traffic",
+            )
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+        assert row.id is not None
+        return IngestKey(row.id, row.org_id, row.workspace_id, None, True, row.prefix)
+
+
+def _record_price_version(engine: Engine, version: str) -> None:
+    with Session(engine) as session:
+        if session.exec(select(PriceVersion).where(PriceVersion.version == version)).first():
+            return
+        session.add(PriceVersion(version=version, source="bundled genai-prices package"))
+        session.commit()
+
+
+async def start_server(cfg: ServeConfig) -> RunningServer:
+    """Start the OTLP receivers on a migrated store; returns once both are listening."""
+    engine = prepare_store(cfg.db)
+    catalog = GenaiPricesCatalog()
+    _record_price_version(engine, catalog.version)
+    writer = StoreWriter(engine, queue_batches=cfg.queue_batches)
+    pipeline = Pipeline(writer, Pricer(catalog))
+    keys = KeyAuthenticator(engine)
+    auth: Authenticator = NoAuthAuthenticator(keys, _local_key(engine)) if cfg.no_auth else keys
+
+    def health() -> dict[str, object]:
+        return {
+            "queue_depth": writer.queue_depth,
+            "ingest": summarize_counters(pipeline.counters),
+            "last_commit_ms": round(writer.stats.last_commit_ms, 2),
+            "price_version": catalog.version,
+        }
+
+    grpc_server, grpc_port = await start_grpc_server(
+        pipeline, auth, host=cfg.host, port=cfg.otlp_grpc_port, max_body_bytes=cfg.max_body_bytes
+    )
+    app = build_http_app(pipeline, auth, max_body_bytes=cfg.max_body_bytes, health=health)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, cfg.host, cfg.otlp_http_port)
+    await site.start()
+    http_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    running = RunningServer(engine, writer, pipeline, grpc_port, http_port)
+    running._closers += [lambda: grpc_server.stop(grace=5), runner.cleanup]
+    return running
+
+
+async def serve_forever(cfg: ServeConfig, on_ready: Callable[[RunningServer], None]) -> None:
+    """Run until SIGINT/SIGTERM, then shut down cleanly (queued batches are committed)."""
+    running = await start_server(cfg)
+    on_ready(running)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting down: finishing in-flight requests and committing queued batches")
+    await running.stop()
+
+

@@ -1,0 +1,45 @@
+"""Engine construction for SQLite (embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+
+DEFAULT_DB_URL = "sqlite:///otelspend.db"
+_SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def normalize_db_url(url: str) -> str:
+    """Accept a bare path for SQLite and plain postgresql:// URLs (use psycopg 3)."""
+    if "://" not in url:
+        return f"sqlite:///{url}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def is_sqlite(url: str) -> bool:
+    """Tell whether a database URL names SQLite."""
+    return normalize_db_url(url).startswith("sqlite")
+
+
+def make_engine(url: str = DEFAULT_DB_URL, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets WAL, synchronous=NORMAL and a busy timeout."""
+    url = normalize_db_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # WAL lets readers (CLI, UI) run while the single writer commits; NORMAL is durable
+    # across application crashes in WAL mode, which is what an OTLP ack promises.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
+    cur.close()

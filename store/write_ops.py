@@ -1,0 +1,230 @@
+"""Set-based write operations of the hot path (SQLAlchemy Core, one statement per kind).
+
+Idempotency: spans are keyed by (trace_id, span_id) and calls by call_id; both insert with
+ON CONFLICT DO NOTHING, and only rows that were really inserted reach the rollups, so a
+resent batch adds nothing.  Aggregates (per-session sums) are billed only while their
+session has no per-call rows; when per-call rows arrive later the aggregates are unbilled
+and subtracted from the rollups in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from store.tables import (
+    ROLLUP_DIMENSIONS,
+    ROLLUP_MEASURES,
+    LlmCallRow,
+    SpanRow,
+    SpendMinute,
+    User,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    from store.writer import WriteBatch
+
+SPANS = SpanRow.__table__  # type: ignore[attr-defined]
+CALLS = LlmCallRow.__table__  # type: ignore[attr-defined]
+ROLLUP = SpendMinute.__table__  # type: ignore[attr-defined]
+USERS = User.__table__  # type: ignore[attr-defined]
+_NS_PER_MINUTE = 60_000_000_000
+_CALL_COLUMNS = frozenset(c.name for c in CALLS.columns)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteCounts:
+    """What one batch changed: inserted calls, and calls already stored (resends)."""
+
+    calls_inserted: int = 0
+    calls_duplicate: int = 0
+
+
+def _insert(conn: Connection, table: Any) -> Any:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def write_group(
+    conn: Connection, batches: Sequence[WriteBatch], user_cache: dict[tuple[int, str], int]
+) -> list[WriteCounts]:
+    """Write a group of batches inside the caller's transaction."""
+    _resolve_users(conn, batches, user_cache)
+    spans = [row for b in batches for row in b.spans]
+    if spans:
+        conn.execute(_insert(conn, SPANS).on_conflict_do_nothing(), spans)
+    deltas: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(ROLLUP_MEASURES))
+    counts = [_write_calls(conn, b.calls, deltas) for b in batches]
+    _apply_rollup(conn, deltas)
+    return counts
+
+
+def _resolve_users(
+    conn: Connection, batches: Sequence[WriteBatch], cache: dict[tuple[int, str], int]
+) -> None:
+    """Give every call a user_id: resolve hinted names once per group, creating users."""
+    wanted = {
+        (b.org_id, c["user_name"])
+        for b in batches
+        for c in b.calls
+        if c.get("user_id") is None and c.get("user_name")
+    }
+    missing = [k for k in wanted if k not in cache]
+    if missing:
+        rows = [{"org_id": o, "name": n, "created_at": utcnow()} for o, n in missing]
+        conn.execute(_insert(conn, USERS).on_conflict_do_nothing(), rows)
+        for org_id in {o for o, _ in missing}:
+            names = [n for o, n in missing if o == org_id]
+            stmt = select(USERS.c.id, USERS.c.name).where(
+                and_(USERS.c.org_id == org_id, USERS.c.name.in_(names))
+            )
+            for uid, name in conn.execute(stmt):
+                cache[(org_id, name)] = uid
+    for b in batches:
+        for c in b.calls:
+            if c.get("user_id") is None:
+                c["user_id"] = cache[(b.org_id, c["user_name"])]
+
+
+def _write_calls(
+    conn: Connection, calls: list[dict[str, Any]], deltas: dict[tuple[Any, ...], list[int]]
+) -> WriteCounts:
+    if not calls:
+        return WriteCounts()
+    rows = [{k: v for k, v in c.items() if k in _CALL_COLUMNS} for c in calls]
+    for r in rows:
+        r.setdefault("minute", r["start_ns"] // _NS_PER_MINUTE)
+    _mark_superseded_aggregates(conn, rows)
+    stmt = _insert(conn, CALLS).on_conflict_do_nothing().returning(CALLS.c.call_id)
+    inserted = set(conn.execute(stmt, rows).scalars())
+    new_rows = [r for r in rows if r["call_id"] in inserted]
+    _add_deltas(deltas, (r for r in new_rows if r["billed"]), +1)
+    sessions = {
+        (r["org_id"], r["session_id"])
+        for r in new_rows
+        if r["granularity"] == "call" and r["session_id"]
+    }
+    _unbill_aggregates(conn, sessions, deltas)
+    _enrich_duplicates(conn, [r for r in rows if r["call_id"] not in inserted])
+    return WriteCounts(len(new_rows), len(rows) - len(new_rows))
+
+
+def _mark_superseded_aggregates(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """An aggregate arriving for a session that already has per-call rows is not billed."""
+    per_call_in_batch = {
+        (r["org_id"], r["session_id"]) for r in rows if r["granularity"] == "call"
+    }
+    agg = [r for r in rows if r["granularity"] == "aggregate" and r["session_id"]]
+    for r in rows:
+        r.setdefault("billed", True)
+    if not agg:
+        return
+    keys = {(r["org_id"], r["session_id"]) for r in agg} - per_call_in_batch
+    stored = _sessions_with_calls(conn, keys) | per_call_in_batch
+    for r in agg:
+        if (r["org_id"], r["session_id"]) in stored:
+            r["billed"] = False
+
+
+def _sessions_with_calls(conn: Connection, keys: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    found: set[tuple[int, str]] = set()
+    for org_id in {o for o, _ in keys}:
+        sessions = [s for o, s in keys if o == org_id]
+        stmt = (
+            select(CALLS.c.session_id)
+            .where(CALLS.c.org_id == org_id, CALLS.c.granularity == "call")
+            .where(CALLS.c.session_id.in_(sessions))
+            .distinct()
+        )
+        found.update((org_id, s) for s in conn.execute(stmt).scalars())
+    return found
+
+
+def _unbill_aggregates(
+    conn: Connection, sessions: set[tuple[int, str]], deltas: dict[tuple[Any, ...], list[int]]
+) -> None:
+    cols = [CALLS.c[n] for n in (*ROLLUP_DIMENSIONS, "cost_nanousd", *_TOKEN_MEASURES)]
+    for org_id, session_id in sessions:
+        stmt = (
+            update(CALLS)
+            .where(CALLS.c.org_id == org_id, CALLS.c.session_id == session_id)
+            .where(CALLS.c.granularity == "aggregate", CALLS.c.billed.is_(True))
+            .values(billed=False)
+            .returning(*cols)
+        )
+        _add_deltas(deltas, (dict(r._mapping) for r in conn.execute(stmt)), -1)
+
+
+_TOKEN_MEASURES = (
+    "input_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+)
+
+
+def _add_deltas(
+    deltas: dict[tuple[Any, ...], list[int]], rows: Iterable[dict[str, Any]], sign: int
+) -> None:
+    for r in rows:
+        acc = deltas[tuple(r[d] for d in ROLLUP_DIMENSIONS)]
+        cost = r.get("cost_nanousd")
+        acc[0] += sign
+        acc[1] += sign if cost is None else 0
+        for i, name in enumerate(_TOKEN_MEASURES, start=2):
+            acc[i] += sign * r[name]
+        acc[7] += sign * (cost or 0)
+
+
+def _apply_rollup(conn: Connection, deltas: dict[tuple[Any, ...], list[int]]) -> None:
+    if not deltas:
+        return
+    rows = [
+        {**dict(zip(ROLLUP_DIMENSIONS, dims, strict=True)), **dict(zip(ROLLUP_MEASURES, m, strict=True))}
+        for dims, m in deltas.items()
+    ]
+    stmt = _insert(conn, ROLLUP)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(ROLLUP_DIMENSIONS),
+        set_={m: ROLLUP.c[m] + stmt.excluded[m] for m in ROLLUP_MEASURES},
+    )
+    conn.execute(stmt, rows)
+
+
+def _enrich_duplicates(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """A second description of a stored call may add what the first lacked (ids, client cost).
+
+    Conditional UPDATEs (executemany) touch only rows still missing the value, so a plain
+    resend of the same batch changes nothing.
+    """
+    with_ids = [
+        {"cid": r["call_id"], "t": r["trace_id"], "s": r.get("span_id", "")}
+        for r in rows
+        if r.get("trace_id")
+    ]
+    if with_ids:
+        stmt = (
+            update(CALLS)
+            .where(CALLS.c.call_id == bindparam("cid"), CALLS.c.trace_id == "")
+            .values(trace_id=bindparam("t"), span_id=bindparam("s"))
+        )
+        conn.execute(stmt, with_ids)
+    with_cost = [
+        {"cid": r["call_id"], "c": r["client_cost_nanousd"]}
+        for r in rows
+        if r.get("client_cost_nanousd") is not None
+    ]
+    if with_cost:
+        stmt = (
+            update(CALLS)
+            .where(CALLS.c.call_id == bindparam("cid"), CALLS.c.client_cost_nanousd.is_(None))
+            .values(client_cost_nanousd=bindparam("c"))
+        )
+        conn.execute(stmt, with_cost)
