@@ -1,0 +1,113 @@
+"""Price one canonical LLM call: a pure function of (call, price catalog) -> integer nano-USD."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from collector_processor.pricing.catalog import ModelRates, PriceCatalog
+from collector_processor.pricing.model_ids import lookup_candidates
+from semconv.records import LlmCall
+
+_NANOUSD_DIGITS_PER_USD_PER_MTOK = 3  # tokens x (USD / 1e6 tokens) x 1e9 nano-USD/USD = 1e3
+_NANOS_PER_SECOND = 1_000_000_000
+_CANDIDATE_CACHE_SIZE = 8192  # distinct (provider, model) names seen; telemetry-controlled
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """What a call costs; cost_nanousd None means UNPRICED (never read it as $0)."""
+
+    cost_nanousd: int | None
+    price_version: str
+    provider_id: str
+    priced_model: str  # the catalog's model id; "" when unpriced
+    reason: str = ""  # why unpriced; "" when priced
+
+    @property
+    def priced(self) -> bool:
+        """Whether a cost was determined."""
+        return self.cost_nanousd is not None
+
+
+class Pricer:
+    """Prices LlmCalls against a catalog, at the rates in force when each call started."""
+
+    def __init__(self, catalog: PriceCatalog) -> None:
+        self._catalog = catalog
+        self._candidates = functools.lru_cache(maxsize=_CANDIDATE_CACHE_SIZE)(lookup_candidates)
+
+    def price(self, call: LlmCall) -> Price:
+        """Price one call; unknown or missing models come back unpriced with a reason."""
+        version = self._catalog.version
+        model = call.model
+        if not model.strip():
+            return Price(None, version, call.provider, "", "no model name reported")
+        if _min_tokens(call) < 0:
+            return Price(None, version, call.provider, "", "negative token count")
+        at = _start_time(call.start_ns)
+        if at is None:
+            reason = f"start time out of range: {call.start_ns}"
+            return Price(None, version, call.provider, "", reason)
+        candidates = self._candidates(call.provider, model)
+        for provider_id, model_ref in candidates:
+            rates = self._catalog.lookup(provider_id, model_ref, at)
+            if rates is not None:
+                return Price(cost_nanousd(call, rates), version, rates.provider_id, rates.model_id)
+        provider_id = candidates[0][0]
+        reason = f"model {model!r} (provider {provider_id or 'unknown'!r}) not in {version}"
+        return Price(None, version, provider_id, "", reason)
+
+
+def cost_nanousd(call: LlmCall, rates: ModelRates) -> int:
+    """Cost of a call's tokens at `rates`, in nano-USD rounded once (half to even)."""
+    f = rates.for_request(call.total_input_tokens).fixed_point
+    cache_read_rate = f.input if f.cache_read is None else f.cache_read
+    write_5m_rate = f.input if f.cache_write is None else f.cache_write
+    write_1h_rate = write_5m_rate if f.cache_write_1h is None else f.cache_write_1h
+    write_1h = min(call.cache_write_1h_tokens, call.cache_write_tokens)
+    # Reasoning is part of output: split it off only when it has a price of its own.
+    reasoning = 0 if f.output_reasoning is None else min(call.reasoning_tokens, call.output_tokens)
+    reasoning_rate = f.output if f.output_reasoning is None else f.output_reasoning
+    # Integer sum of tokens x (USD per Mtok x 10**exponent): exact, no rounding yet.
+    scaled = (
+        call.input_tokens * f.input
+        + call.cache_read_tokens * cache_read_rate
+        + (call.cache_write_tokens - write_1h) * write_5m_rate
+        + write_1h * write_1h_rate
+        + (call.output_tokens - reasoning) * f.output
+        + reasoning * reasoning_rate
+    )
+    # USD/Mtok x tokens = 1e-6 USD = 1e3 nano-USD, so nano-USD = scaled x 10**(3 - exponent).
+    return _shift_half_even(scaled, f.exponent - _NANOUSD_DIGITS_PER_USD_PER_MTOK)
+
+
+def _shift_half_even(value: int, digits: int) -> int:
+    """value / 10**digits rounded half to even (value >= 0); exact when digits <= 0."""
+    if digits <= 0:
+        return value * 10**-digits
+    divisor = 10**digits
+    quotient, remainder = divmod(value, divisor)
+    if 2 * remainder > divisor or (2 * remainder == divisor and quotient % 2):
+        quotient += 1
+    return quotient
+
+
+def _min_tokens(call: LlmCall) -> int:
+    return min(
+        call.input_tokens,
+        call.cache_read_tokens,
+        call.cache_write_tokens,
+        call.cache_write_1h_tokens,
+        call.output_tokens,
+        call.reasoning_tokens,
+    )
+
+
+def _start_time(start_ns: int) -> datetime | None:
+    """UTC start of a call; None when the stamp is outside what datetime can hold."""
+    try:
+        return datetime.fromtimestamp(start_ns // _NANOS_PER_SECOND, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None

@@ -1,0 +1,1 @@
+"""One normalizer per telemetry dialect; semconv.normalize chooses between them."""
