@@ -48,23 +48,34 @@ def _span(rng: random.Random, now_ns: int) -> Span:
     provider, model = rng.choice(_MODELS)
     inp = rng.randint(500, 50_000)
     attrs = {
-        "gen_ai.operation.name": "chat", "gen_ai.provider.name": provider,
-        "gen_ai.request.model": model, "gen_ai.response.model": model,
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": provider,
+        "gen_ai.request.model": model,
+        "gen_ai.response.model": model,
         "gen_ai.response.id": f"resp_{rng.getrandbits(64):x}",
-        "gen_ai.usage.input_tokens": inp, "gen_ai.usage.output_tokens": rng.randint(50, 4000),
+        "gen_ai.usage.input_tokens": inp,
+        "gen_ai.usage.output_tokens": rng.randint(50, 4000),
         "gen_ai.usage.cache_read.input_tokens": rng.randint(0, inp // 2),
         "gen_ai.agent.name": rng.choice(["planner", "coder", "reviewer"]),
         "gen_ai.conversation.id": f"conv-{rng.randint(1, 500)}",
-        "gen_ai.request.max_tokens": 8192, "gen_ai.request.temperature": "0.2",
-        "gen_ai.response.finish_reasons": "stop", "server.address": "api.example.com",
-        "server.port": 443, "http.response.status_code": 200, "user.id": f"u{rng.randint(1, 40)}",
-        "session.id": f"s{rng.randint(1, 200)}", "thread.name": "worker",
+        "gen_ai.request.max_tokens": 8192,
+        "gen_ai.request.temperature": "0.2",
+        "gen_ai.response.finish_reasons": "stop",
+        "server.address": "api.example.com",
+        "server.port": 443,
+        "http.response.status_code": 200,
+        "user.id": f"u{rng.randint(1, 40)}",
+        "session.id": f"s{rng.randint(1, 200)}",
+        "thread.name": "worker",
     }
     start = now_ns - rng.randint(0, 3_000_000_000)
     return Span(
         trace_id=rng.getrandbits(128).to_bytes(16, "big"),
-        span_id=rng.getrandbits(64).to_bytes(8, "big"), name=f"chat {model}", kind=3,
-        start_time_unix_nano=start, end_time_unix_nano=start + rng.randint(10**8, 10**10),
+        span_id=rng.getrandbits(64).to_bytes(8, "big"),
+        name=f"chat {model}",
+        kind=3,
+        start_time_unix_nano=start,
+        end_time_unix_nano=start + rng.randint(10**8, 10**10),
         attributes=[_kv(k, v) for k, v in attrs.items()],
     )
 
@@ -75,13 +86,19 @@ def make_batches(n: int, seed: int) -> list[ExportTraceServiceRequest]:
     now = time.time_ns()
     out = []
     for _ in range(n):
-        rs = ResourceSpans(scope_spans=[ScopeSpans(spans=[_span(rng, now) for _ in range(SPANS_PER_BATCH)])])
-        rs.resource.attributes.extend([_kv("service.name", "bench-agent"), _kv("host.name", "dev1")])
+        rs = ResourceSpans(
+            scope_spans=[ScopeSpans(spans=[_span(rng, now) for _ in range(SPANS_PER_BATCH)])]
+        )
+        rs.resource.attributes.extend(
+            [_kv("service.name", "bench-agent"), _kv("host.name", "dev1")]
+        )
         out.append(ExportTraceServiceRequest(resource_spans=[rs]))
     return out
 
 
-def send_all(port: int, path: str, bodies: list[bytes], ctype: str, key: str, senders: int) -> float:
+def send_all(
+    port: int, path: str, bodies: list[bytes], ctype: str, key: str, senders: int
+) -> float:
     """Send every body from `senders` keep-alive connections; return seconds to the last ack."""
     errors: list[str] = []
 
@@ -89,7 +106,9 @@ def send_all(port: int, path: str, bodies: list[bytes], ctype: str, key: str, se
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         for body in chunk:
             while True:
-                conn.request("POST", path, body, {"Content-Type": ctype, "Authorization": f"Bearer {key}"})
+                conn.request(
+                    "POST", path, body, {"Content-Type": ctype, "Authorization": f"Bearer {key}"}
+                )
                 resp = conn.getresponse()
                 resp.read()
                 if resp.status == 200:
@@ -129,13 +148,27 @@ def _otelspend(*args: str) -> subprocess.CompletedProcess[str]:
 
 def run_ingest(db: str, bodies: list[bytes], ctype: str, senders: int) -> tuple[float, int, int]:
     """One run on a fresh store: (spans/s, spans stored, calls stored)."""
-    key = _otelspend("keys", "create", "--db", db, "--org", "bench", "--workspace", "w",
-                     "--user", "bench").stdout.strip()
+    key = _otelspend(
+        "keys", "create", "--db", db, "--org", "bench", "--workspace", "w", "--user", "bench"
+    ).stdout.strip()
     port = _free_port()
     exe = str(Path(sys.executable).with_name("otelspend"))
-    proc = subprocess.Popen([exe, "serve", "--db", db, "--otlp-http-port", str(port),
-                             "--otlp-grpc-port", "0", "--no-key", "--log-level", "warning"],
-                            stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            exe,
+            "serve",
+            "--db",
+            db,
+            "--otlp-http-port",
+            str(port),
+            "--otlp-grpc-port",
+            "0",
+            "--no-key",
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     try:
         _wait_http(port)
         elapsed = send_all(port, "/v1/traces", bodies, ctype, key, senders)
@@ -213,7 +246,9 @@ def _median_runs(label: str, runs: int, fn: Callable[[int], float]) -> float:
 
 def main() -> None:
     """Run the benchmark and print figures plus one machine-readable line."""
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--batches", type=int, default=200, help="512-span batches per run")
     ap.add_argument("--json-batches", type=int, default=60)
@@ -230,15 +265,29 @@ def main() -> None:
         return args.db or f"sqlite:///{os.path.join(tmp, f'{tag}{i}.db')}"
 
     print(f"cores={os.cpu_count()} senders={args.senders} runs={args.runs}", flush=True)
-    base = _median_runs("baseline (HTTP sink)", args.runs, lambda i: run_baseline(pb, "application/x-protobuf", args.senders))
-    pb_rate = _median_runs("protobuf ingest", args.runs, lambda i: run_ingest(db_for("pb", i), pb, "application/x-protobuf", args.senders)[0])
-    js_rate = _median_runs("OTLP/JSON ingest", args.runs, lambda i: run_ingest(db_for("js", i), js, "application/json", args.senders)[0])
+    base = _median_runs(
+        "baseline (HTTP sink)",
+        args.runs,
+        lambda i: run_baseline(pb, "application/x-protobuf", args.senders),
+    )
+    pb_rate = _median_runs(
+        "protobuf ingest",
+        args.runs,
+        lambda i: run_ingest(db_for("pb", i), pb, "application/x-protobuf", args.senders)[0],
+    )
+    js_rate = _median_runs(
+        "OTLP/JSON ingest",
+        args.runs,
+        lambda i: run_ingest(db_for("js", i), js, "application/json", args.senders)[0],
+    )
     print(f"median protobuf ingest: {pb_rate:,.0f} spans/s (durable, counted in the store)")
     print(f"median OTLP/JSON ingest: {js_rate:,.0f} spans/s")
     print(f"median baseline HTTP sink: {base:,.0f} spans/s; ingest/baseline = {pb_rate / base:.3f}")
-    print(f"BENCH ingest protobuf_spans_per_s={pb_rate:.0f} json_spans_per_s={js_rate:.0f} "
-          f"baseline_sink_spans_per_s={base:.0f} ratio_vs_baseline={pb_rate / base:.3f} "
-          f"runs={args.runs} batches={args.batches} senders={args.senders}")
+    print(
+        f"BENCH ingest protobuf_spans_per_s={pb_rate:.0f} json_spans_per_s={js_rate:.0f} "
+        f"baseline_sink_spans_per_s={base:.0f} ratio_vs_baseline={pb_rate / base:.3f} "
+        f"runs={args.runs} batches={args.batches} senders={args.senders}"
+    )
 
 
 if __name__ == "__main__":

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from semconv.records import LlmCall
-
 from collector_processor.consumer import IngestKey
+from semconv.records import LlmCall
 
 # Which user hint names a person best when a trusted sender forwards several.
 _HINT_PREFERENCE = ("user.email", "user.id", "enduser.id", "user.account_uuid")

@@ -6,10 +6,10 @@ import threading
 import time
 
 from sqlalchemy import Engine
-from store.identity import find_key_by_hash, hash_key
 
 from collector_processor.consumer import IngestKey
 from collector_processor.errors import Unauthenticated
+from store.identity import find_key_by_hash, hash_key
 
 DEFAULT_CACHE_TTL_S = 5.0
 
@@ -44,7 +44,9 @@ class KeyAuthenticator:
         row = find_key_by_hash(self._engine, digest)
         key = None
         if row is not None and row.id is not None:
-            key = IngestKey(row.id, row.org_id, row.workspace_id, row.user_id, row.trusted, row.prefix)
+            key = IngestKey(
+                row.id, row.org_id, row.workspace_id, row.user_id, row.trusted, row.prefix
+            )
         with self._lock:
             if len(self._cache) > 10_000:  # bound memory against floods of random tokens
                 self._cache.clear()

@@ -7,22 +7,22 @@ so a receiver's success answer always means the data is durable.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from semconv.normalize import normalize_logs, normalize_metrics, normalize_spans
-from semconv.records import LlmCall, LogRecord, MetricPoint, NormalizedBatch, SpanRecord
-from store.identity import UNATTRIBUTED_USER
-from store.writer import QueueFull, StoreWriter, WriteBatch, WriterClosed
+import orjson
 
 from collector_processor.attribution import agent_of, attributed_user
 from collector_processor.consumer import ExportOutcome, IngestKey
 from collector_processor.errors import Overloaded, Unavailable
 from collector_processor.pricing.engine import Pricer
+from semconv.normalize import normalize_logs, normalize_metrics, normalize_spans
+from semconv.records import LlmCall, LogRecord, MetricPoint, NormalizedBatch, SpanRecord
+from store.identity import UNATTRIBUTED_USER
+from store.writer import QueueFull, StoreWriter, WriteBatch, WriterClosed
 
 _NANO = Decimal(1_000_000_000)
 _MAX_REASONS_IN_MESSAGE = 3
@@ -62,7 +62,11 @@ class Pipeline:
         return await self._commit("metrics", len(points), key, [], normalize_metrics(points))
 
     async def _commit(
-        self, signal: str, received: int, key: IngestKey, spans: list[dict[str, Any]],
+        self,
+        signal: str,
+        received: int,
+        key: IngestKey,
+        spans: list[dict[str, Any]],
         norm: NormalizedBatch,
     ) -> ExportOutcome:
         counters = self.counters[signal]
@@ -142,7 +146,8 @@ def rejection_message(norm: NormalizedBatch, received: int) -> str:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), default=str)
+    # orjson: ~5x faster than json.dumps, and this runs for every span on the hot path.
+    return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def span_row(span: SpanRecord, key: IngestKey, resource_json: dict[int, str]) -> dict[str, Any]:
@@ -174,12 +179,17 @@ def span_row(span: SpanRecord, key: IngestKey, resource_json: dict[int, str]) ->
 def _events_json(span: SpanRecord) -> str:
     if not span.events:
         return "[]"
-    return _dumps([{"name": e.name, "time_ns": e.time_ns, "attributes": e.attributes} for e in span.events])
+    return _dumps(
+        [{"name": e.name, "time_ns": e.time_ns, "attributes": e.attributes} for e in span.events]
+    )
 
 
 def summarize_counters(counters: dict[str, IngestCounters]) -> dict[str, dict[str, int]]:
     """Counters as plain dicts for the health endpoint."""
-    return {k: {"received": v.received, "accepted": v.accepted, "rejected": v.rejected} for k, v in counters.items()}
+    return {
+        k: {"received": v.received, "accepted": v.accepted, "rejected": v.rejected}
+        for k, v in counters.items()
+    }
 
 
 __all__: Sequence[str] = ("Pipeline", "span_row", "rejection_message", "summarize_counters")

@@ -10,25 +10,30 @@ import sys
 from typing import Any
 
 import click
-from store.engine import DEFAULT_DB_URL, make_engine
-from store.identity import create_key, list_keys, revoke_key
-from store.migrate import upgrade
-from store.queries import SPEND_GROUPINGS, spend_by, unpriced_models
 
 from otelspend.banner import banner
 from otelspend.config import load_default_map
 from otelspend.money import usd_str
 from otelspend.timeparse import parse_since, to_ns
+from store.engine import DEFAULT_DB_URL, make_engine
+from store.identity import create_key, list_keys, revoke_key
+from store.migrate import upgrade
+from store.queries import SPEND_GROUPINGS, spend_by, unpriced_models
 
 _DB_OPTION = click.option(
-    "--db", envvar="OTELSPEND_DB", default=DEFAULT_DB_URL, show_default=True,
+    "--db",
+    envvar="OTELSPEND_DB",
+    default=DEFAULT_DB_URL,
+    show_default=True,
     help="Database URL (sqlite:///path or postgresql+psycopg://user@host/db) or a file path.",
 )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "--config", envvar="OTELSPEND_CONFIG", type=click.Path(dir_okay=False),
+    "--config",
+    envvar="OTELSPEND_CONFIG",
+    type=click.Path(dir_okay=False),
     help="TOML config file (default: ./otelspend.toml when present).",
 )
 @click.version_option(package_name="otelspend")
@@ -50,34 +55,82 @@ def _open_store(db: str) -> Any:
 @main.command()
 @_DB_OPTION
 @click.option("--host", envvar="OTELSPEND_HOST", default="127.0.0.1", show_default=True)
-@click.option("--otlp-grpc-port", envvar="OTELSPEND_OTLP_GRPC_PORT", type=int, default=4317,
-              show_default=True)
-@click.option("--otlp-http-port", envvar="OTELSPEND_OTLP_HTTP_PORT", type=int, default=4318,
-              show_default=True)
-@click.option("--no-auth", envvar="OTELSPEND_NO_AUTH", is_flag=True,
-              help="Accept data without a key (local use only; says so loudly).")
+@click.option(
+    "--otlp-grpc-port", envvar="OTELSPEND_OTLP_GRPC_PORT", type=int, default=4317, show_default=True
+)
+@click.option(
+    "--otlp-http-port", envvar="OTELSPEND_OTLP_HTTP_PORT", type=int, default=4318, show_default=True
+)
+@click.option(
+    "--no-auth",
+    envvar="OTELSPEND_NO_AUTH",
+    is_flag=True,
+    help="Accept data without a key (local use only; says so loudly).",
+)
 @click.option("--no-ui", envvar="OTELSPEND_NO_UI", is_flag=True, help="Do not start the UI.")
-@click.option("--no-gateway", envvar="OTELSPEND_NO_GATEWAY", is_flag=True,
-              help="Do not start the gateway.")
-@click.option("--max-body-bytes", envvar="OTELSPEND_MAX_BODY_BYTES", type=int,
-              default=20 * 1024 * 1024, show_default=True, help="Largest OTLP request body.")
-@click.option("--queue-batches", envvar="OTELSPEND_QUEUE_BATCHES", type=int, default=64,
-              show_default=True, help="Write-queue bound; beyond it clients get 429 + Retry-After.")
-@click.option("--key/--no-key", "make_key", envvar="OTELSPEND_MAKE_KEY", default=True,
-              show_default=True, help="Create and print a fresh ingest key at start-up.")
-@click.option("--log-level", envvar="OTELSPEND_LOG_LEVEL", default="info", show_default=True,
-              type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False))
-def serve(db: str, host: str, otlp_grpc_port: int, otlp_http_port: int, no_auth: bool,
-          no_ui: bool, no_gateway: bool, max_body_bytes: int, queue_batches: int,
-          make_key: bool, log_level: str) -> None:
+@click.option(
+    "--no-gateway", envvar="OTELSPEND_NO_GATEWAY", is_flag=True, help="Do not start the gateway."
+)
+@click.option(
+    "--max-body-bytes",
+    envvar="OTELSPEND_MAX_BODY_BYTES",
+    type=int,
+    default=20 * 1024 * 1024,
+    show_default=True,
+    help="Largest OTLP request body.",
+)
+@click.option(
+    "--queue-batches",
+    envvar="OTELSPEND_QUEUE_BATCHES",
+    type=int,
+    default=64,
+    show_default=True,
+    help="Write-queue bound; beyond it clients get 429 + Retry-After.",
+)
+@click.option(
+    "--key/--no-key",
+    "make_key",
+    envvar="OTELSPEND_MAKE_KEY",
+    default=True,
+    show_default=True,
+    help="Create and print a fresh ingest key at start-up.",
+)
+@click.option(
+    "--log-level",
+    envvar="OTELSPEND_LOG_LEVEL",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+)
+def serve(
+    db: str,
+    host: str,
+    otlp_grpc_port: int,
+    otlp_http_port: int,
+    no_auth: bool,
+    no_ui: bool,
+    no_gateway: bool,
+    max_body_bytes: int,
+    queue_batches: int,
+    make_key: bool,
+    log_level: str,
+) -> None:
     """Run the OTLP receivers (gRPC and HTTP) on the store."""
     from otelspend.server import ServeConfig, serve_forever
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
-        cfg = ServeConfig(db=db, host=host, otlp_grpc_port=otlp_grpc_port,
-                          otlp_http_port=otlp_http_port, no_auth=no_auth,
-                          max_body_bytes=max_body_bytes, queue_batches=queue_batches)
+        cfg = ServeConfig(
+            db=db,
+            host=host,
+            otlp_grpc_port=otlp_grpc_port,
+            otlp_http_port=otlp_http_port,
+            no_auth=no_auth,
+            max_body_bytes=max_body_bytes,
+            queue_batches=queue_batches,
+        )
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
     # The UI and gateway land in later releases; the flags are accepted so scripts keep working.
@@ -86,10 +139,24 @@ def serve(db: str, host: str, otlp_grpc_port: int, otlp_http_port: int, no_auth:
     def on_ready(running: Any) -> None:
         token = None
         if make_key:
-            token, _ = create_key(running.engine, org="default", workspace="default",
-                                  user=getpass.getuser() or "local", label="created by serve")
-        click.echo(banner(db=db, host=host, grpc_port=running.grpc_port,
-                          http_port=running.http_port, key=token, no_auth=no_auth), err=False)
+            token, _ = create_key(
+                running.engine,
+                org="default",
+                workspace="default",
+                user=getpass.getuser() or "local",
+                label="created by serve",
+            )
+        click.echo(
+            banner(
+                db=db,
+                host=host,
+                grpc_port=running.grpc_port,
+                http_port=running.http_port,
+                key=token,
+                no_auth=no_auth,
+            ),
+            err=False,
+        )
         sys.stdout.flush()
 
     try:
@@ -101,8 +168,12 @@ def serve(db: str, host: str, otlp_grpc_port: int, otlp_http_port: int, no_auth:
 @main.command()
 @_DB_OPTION
 @click.option("--by", "by", type=click.Choice(SPEND_GROUPINGS), default="user", show_default=True)
-@click.option("--since", default="24h", show_default=True,
-              help="Duration back from now (30m, 1h, 2d, 1w) or a date/time.")
+@click.option(
+    "--since",
+    default="24h",
+    show_default=True,
+    help="Duration back from now (30m, 1h, 2d, 1w) or a date/time.",
+)
 @click.option("--org", default=None, help="Only this org.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per group.")
 def spend(db: str, by: str, since: str, org: str | None, as_json: bool) -> None:
@@ -118,23 +189,32 @@ def spend(db: str, by: str, since: str, org: str | None, as_json: bool) -> None:
     if not rows:
         click.echo(f"No spend since {since}. Is an agent exporting to `otelspend serve`?")
         return
-    header = f"{by:<32} {'calls':>7} {'cost_usd':>12} {'input':>10} {'cache_rd':>10} " \
-             f"{'cache_wr':>10} {'output':>10} {'unpriced':>8}"
+    header = (
+        f"{by:<32} {'calls':>7} {'cost_usd':>12} {'input':>10} {'cache_rd':>10} "
+        f"{'cache_wr':>10} {'output':>10} {'unpriced':>8}"
+    )
     click.echo(header)
     for r in rows:
-        click.echo(f"{r.group[:32]:<32} {r.calls:>7} {usd_str(r.cost_nanousd):>12} "
-                   f"{r.input_tokens:>10} {r.cache_read_tokens:>10} {r.cache_write_tokens:>10} "
-                   f"{r.output_tokens:>10} {r.unpriced_calls:>8}")
+        click.echo(
+            f"{r.group[:32]:<32} {r.calls:>7} {usd_str(r.cost_nanousd):>12} "
+            f"{r.input_tokens:>10} {r.cache_read_tokens:>10} {r.cache_write_tokens:>10} "
+            f"{r.output_tokens:>10} {r.unpriced_calls:>8}"
+        )
     total = sum(r.cost_nanousd for r in rows)
     click.echo(f"{'TOTAL':<32} {sum(r.calls for r in rows):>7} {usd_str(total):>12}")
 
 
 def _spend_json(by: str, r: Any) -> dict[str, Any]:
     return {
-        by: r.group, "calls": r.calls, "cost_usd": usd_str(r.cost_nanousd),
-        "cost_nanousd": r.cost_nanousd, "input_tokens": r.input_tokens,
-        "cache_read_tokens": r.cache_read_tokens, "cache_write_tokens": r.cache_write_tokens,
-        "output_tokens": r.output_tokens, "reasoning_tokens": r.reasoning_tokens,
+        by: r.group,
+        "calls": r.calls,
+        "cost_usd": usd_str(r.cost_nanousd),
+        "cost_nanousd": r.cost_nanousd,
+        "input_tokens": r.input_tokens,
+        "cache_read_tokens": r.cache_read_tokens,
+        "cache_write_tokens": r.cache_write_tokens,
+        "output_tokens": r.output_tokens,
+        "reasoning_tokens": r.reasoning_tokens,
         "unpriced_calls": r.unpriced_calls,
     }
 
@@ -149,20 +229,30 @@ def keys() -> None:
 @click.option("--org", required=True)
 @click.option("--workspace", required=True)
 @click.option("--user", default=None, help="The person or agent the key belongs to.")
-@click.option("--trusted", is_flag=True,
-              help="A shared sender (gateway, collector): telemetry user attributes pick the user.")
+@click.option(
+    "--trusted",
+    is_flag=True,
+    help="A shared sender (gateway, collector): telemetry user attributes pick the user.",
+)
 @click.option("--label", default="")
-def keys_create(db: str, org: str, workspace: str, user: str | None, trusted: bool,
-                label: str) -> None:
+def keys_create(
+    db: str, org: str, workspace: str, user: str | None, trusted: bool, label: str
+) -> None:
     """Create a key; it is printed once and only its hash is stored."""
     if not user and not trusted:
-        click.echo("note: a key without --user and not --trusted attributes spend to "
-                   "'unattributed'", err=True)
-    token, info = create_key(_open_store(db), org=org, workspace=workspace, user=user,
-                             trusted=trusted, label=label)
+        click.echo(
+            "note: a key without --user and not --trusted attributes spend to 'unattributed'",
+            err=True,
+        )
+    token, info = create_key(
+        _open_store(db), org=org, workspace=workspace, user=user, trusted=trusted, label=label
+    )
     click.echo(token)
-    click.echo(f"prefix {info.prefix}: org={org} workspace={workspace} user={user or '-'} "
-               f"trusted={trusted} (store this key now: it cannot be shown again)", err=True)
+    click.echo(
+        f"prefix {info.prefix}: org={org} workspace={workspace} user={user or '-'} "
+        f"trusted={trusted} (store this key now: it cannot be shown again)",
+        err=True,
+    )
 
 
 @keys.command("list")
@@ -178,8 +268,10 @@ def keys_list(db: str, include_revoked: bool, as_json: bool) -> None:
     click.echo(f"{'prefix':<14} {'org':<12} {'workspace':<14} {'user':<20} trusted  created")
     for i in infos:
         state = f"  REVOKED {i.revoked_at:%Y-%m-%d}" if i.revoked_at else ""
-        click.echo(f"{i.prefix:<14} {i.org:<12} {i.workspace:<14} {i.user or '-':<20} "
-                   f"{'yes' if i.trusted else 'no ':<7}  {i.created_at:%Y-%m-%d %H:%M}{state}")
+        click.echo(
+            f"{i.prefix:<14} {i.org:<12} {i.workspace:<14} {i.user or '-':<20} "
+            f"{'yes' if i.trusted else 'no ':<7}  {i.created_at:%Y-%m-%d %H:%M}{state}"
+        )
 
 
 def _key_json(i: Any) -> dict[str, Any]:
@@ -192,7 +284,9 @@ def _key_json(i: Any) -> dict[str, Any]:
 def keys_revoke(db: str, prefix: str) -> None:
     """Revoke the key with PREFIX (takes effect within 5 s on running servers)."""
     if not revoke_key(_open_store(db), prefix):
-        raise click.ClickException(f"no live key with prefix {prefix!r} (see `otelspend keys list`)")
+        raise click.ClickException(
+            f"no live key with prefix {prefix!r} (see `otelspend keys list`)"
+        )
     click.echo(f"revoked {prefix}")
 
 
@@ -213,10 +307,14 @@ def prices_unpriced(db: str, as_json: bool) -> None:
     if not rows:
         click.echo("Every model seen has a price.")
         return
-    click.echo(f"{'model':<40} {'provider':<12} {'calls':>7} {'in_tokens':>10} {'out_tokens':>10} users")
+    click.echo(
+        f"{'model':<40} {'provider':<12} {'calls':>7} {'in_tokens':>10} {'out_tokens':>10} users"
+    )
     for r in rows:
-        click.echo(f"{r.model[:40]:<40} {r.provider[:12]:<12} {r.calls:>7} {r.input_tokens:>10} "
-                   f"{r.output_tokens:>10} {r.users:>5}")
+        click.echo(
+            f"{r.model[:40]:<40} {r.provider[:12]:<12} {r.calls:>7} {r.input_tokens:>10} "
+            f"{r.output_tokens:>10} {r.users:>5}"
+        )
 
 
 @main.command()

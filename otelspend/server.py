@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
 from collector_processor.auth import KeyAuthenticator, NoAuthAuthenticator
 from collector_processor.consumer import Authenticator, IngestKey
 from collector_processor.pipeline import Pipeline, summarize_counters
@@ -18,8 +21,6 @@ from collector_processor.pricing.catalog import GenaiPricesCatalog
 from collector_processor.pricing.engine import Pricer
 from collector_processor.receiver.grpc import start_grpc_server
 from collector_processor.receiver.http import build_http_app
-from sqlalchemy import Engine
-from sqlmodel import Session, select
 from store.engine import make_engine
 from store.identity import ensure_default_identity, hash_key
 from store.migrate import upgrade
@@ -92,8 +93,12 @@ def _local_key(engine: Engine) -> IngestKey:
         if row is None:
             # Its hash is of an unguessable value nobody holds: the row exists for attribution.
             row = ApiKey(
-                org_id=org_id, workspace_id=ws_id, prefix=_LOCAL_KEY_PREFIX, trusted=True,
-                key_hash=hash_key(secrets.token_hex(32)), label="serve --no-auth traffic",
+                org_id=org_id,
+                workspace_id=ws_id,
+                prefix=_LOCAL_KEY_PREFIX,
+                trusted=True,
+                key_hash=hash_key(secrets.token_hex(32)),
+                label="serve --no-auth traffic",
             )
             session.add(row)
             session.commit()
@@ -153,5 +158,3 @@ async def serve_forever(cfg: ServeConfig, on_ready: Callable[[RunningServer], No
     await stop.wait()
     log.info("shutting down: finishing in-flight requests and committing queued batches")
     await running.stop()
-
-

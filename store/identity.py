@@ -100,7 +100,15 @@ def create_key(
         session.commit()
         session.refresh(row)
         info = KeyInfo(
-            row.id or 0, row.prefix, org, workspace, user or "", trusted, label, row.created_at, None
+            row.id or 0,
+            row.prefix,
+            org,
+            workspace,
+            user or "",
+            trusted,
+            label,
+            row.created_at,
+            None,
         )
     return token, info
 
@@ -121,8 +129,15 @@ def list_keys(engine: Engine, *, include_revoked: bool = False) -> list[KeyInfo]
                 continue
             out.append(
                 KeyInfo(
-                    key.id or 0, key.prefix, org, ws, user or "", key.trusted, key.label,
-                    key.created_at, key.revoked_at,
+                    key.id or 0,
+                    key.prefix,
+                    org,
+                    ws,
+                    user or "",
+                    key.trusted,
+                    key.label,
+                    key.created_at,
+                    key.revoked_at,
                 )
             )
     return out
@@ -147,7 +162,9 @@ def find_key_by_hash(engine: Engine, key_hash: str) -> ApiKey | None:
         return session.exec(stmt).first()
 
 
-def ensure_default_identity(engine: Engine, org: str = "default", workspace: str = "default") -> tuple[int, int, int]:
+def ensure_default_identity(
+    engine: Engine, org: str = "default", workspace: str = "default"
+) -> tuple[int, int, int]:
     """Return (org_id, workspace_id, unattributed_user_id), creating them."""
     with Session(engine) as session:
         o = get_or_create_org(session, org)

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Table, func, select
 
 from store.tables import ApiKey, LlmCallRow, Org, SpendMinute, User, Workspace
 
 SPEND_GROUPINGS = ("user", "key", "workspace", "agent", "model", "org")
 _NS_PER_MINUTE = 60_000_000_000
+
+ROLLUP: Table = SpendMinute.__table__  # type: ignore[attr-defined]
+CALLS: Table = LlmCallRow.__table__  # type: ignore[attr-defined]
+_NAMED: dict[str, tuple[Table, str, str]] = {
+    # grouping -> (table, column shown, rollup column joined on)
+    "user": (User.__table__, "name", "user_id"),  # type: ignore[attr-defined]
+    "key": (ApiKey.__table__, "prefix", "key_id"),  # type: ignore[attr-defined]
+    "workspace": (Workspace.__table__, "name", "workspace_id"),  # type: ignore[attr-defined]
+    "org": (Org.__table__, "name", "org_id"),  # type: ignore[attr-defined]
+}
+ORGS: Table = Org.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,43 +39,51 @@ class SpendRow:
     cost_nanousd: int
 
 
-def _group_column(by: str):  # type: ignore[no-untyped-def]
-    t = SpendMinute
-    return {
-        "user": (User.name, (User, User.id == t.user_id)),
-        "key": (ApiKey.prefix, (ApiKey, ApiKey.id == t.key_id)),
-        "workspace": (Workspace.name, (Workspace, Workspace.id == t.workspace_id)),
-        "org": (Org.name, (Org, Org.id == t.org_id)),
-        "agent": (t.agent, None),
-        "model": (t.model, None),
-    }[by]
+_MEASURES = (
+    "calls",
+    "unpriced_calls",
+    "input_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "cost_nanousd",
+)
 
 
 def spend_by(
-    engine: Engine, by: str, *, since_ns: int = 0, until_ns: int | None = None,
+    engine: Engine,
+    by: str,
+    *,
+    since_ns: int = 0,
+    until_ns: int | None = None,
     org: str | None = None,
 ) -> list[SpendRow]:
     """Sum billed spend per group from the per-minute rollups, costliest first."""
     if by not in SPEND_GROUPINGS:
         raise ValueError(f"cannot group by {by!r}; choose one of {', '.join(SPEND_GROUPINGS)}")
-    t = SpendMinute
-    col, join = _group_column(by)
-    measures = [
-        func.sum(t.calls), func.sum(t.unpriced_calls), func.sum(t.input_tokens),
-        func.sum(t.cache_read_tokens), func.sum(t.cache_write_tokens), func.sum(t.output_tokens),
-        func.sum(t.reasoning_tokens), func.sum(t.cost_nanousd),
-    ]
-    stmt = select(col, *measures).select_from(t)
-    if join is not None:
-        stmt = stmt.join(*join)
+    r = ROLLUP.c
+    from_: Any = ROLLUP
+    if by in _NAMED:
+        table, shown, fk = _NAMED[by]
+        col = table.c[shown]
+        from_ = from_.join(table, table.c.id == r[fk])
+    else:
+        col = r[by]
+    stmt = select(col, *(func.sum(r[m]) for m in _MEASURES)).select_from(from_)
     if org is not None:
-        stmt = stmt.join(Org, Org.id == t.org_id).where(Org.name == org) if by != "org" else stmt.where(Org.name == org)
-    stmt = stmt.where(t.minute >= since_ns // _NS_PER_MINUTE)
+        org_ids = select(ORGS.c.id).where(ORGS.c.name == org).scalar_subquery()
+        stmt = stmt.where(r.org_id == org_ids)
+    stmt = stmt.where(r.minute >= since_ns // _NS_PER_MINUTE)
     if until_ns is not None:
-        stmt = stmt.where(t.minute < until_ns // _NS_PER_MINUTE)
-    stmt = stmt.group_by(col).having(func.sum(t.calls) != 0).order_by(func.sum(t.cost_nanousd).desc(), col)
+        stmt = stmt.where(r.minute < until_ns // _NS_PER_MINUTE)
+    stmt = (
+        stmt.group_by(col)
+        .having(func.sum(r.calls) != 0)
+        .order_by(func.sum(r.cost_nanousd).desc(), col)
+    )
     with engine.connect() as conn:
-        return [SpendRow(str(r[0]), *(int(v or 0) for v in r[1:])) for r in conn.execute(stmt)]
+        return [SpendRow(str(row[0]), *(int(v or 0) for v in row[1:])) for row in conn.execute(stmt)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,17 +101,25 @@ class UnpricedModel:
 
 
 def unpriced_models(engine: Engine) -> list[UnpricedModel]:
-    """List models whose billed calls carry no price."""
-    c = LlmCallRow
+    """List models whose billed calls carry no price, most calls first."""
+    c = CALLS.c
     stmt = (
         select(
-            c.model, c.provider, func.count(), func.sum(c.input_tokens + c.cache_read_tokens + c.cache_write_tokens),
-            func.sum(c.output_tokens), func.min(c.start_ns), func.max(c.start_ns),
+            c.model,
+            c.provider,
+            func.count(),
+            func.sum(c.input_tokens + c.cache_read_tokens + c.cache_write_tokens),
+            func.sum(c.output_tokens),
+            func.min(c.start_ns),
+            func.max(c.start_ns),
             func.count(func.distinct(c.user_id)),
         )
-        .where(c.cost_nanousd.is_(None), c.billed.is_(True))  # type: ignore[union-attr]
+        .where(c.cost_nanousd.is_(None), c.billed.is_(True))
         .group_by(c.model, c.provider)
         .order_by(func.count().desc())
     )
     with engine.connect() as conn:
-        return [UnpricedModel(r[0], r[1], *(int(v or 0) for v in r[2:])) for r in conn.execute(stmt)]
+        return [
+            UnpricedModel(row[0], row[1], *(int(v or 0) for v in row[2:]))
+            for row in conn.execute(stmt)
+        ]

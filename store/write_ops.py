@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from store.bulk import insert_ignore, insert_ignore_returning
 from store.tables import (
     ROLLUP_DIMENSIONS,
     ROLLUP_MEASURES,
@@ -35,7 +36,8 @@ CALLS = LlmCallRow.__table__  # type: ignore[attr-defined]
 ROLLUP = SpendMinute.__table__  # type: ignore[attr-defined]
 USERS = User.__table__  # type: ignore[attr-defined]
 _NS_PER_MINUTE = 60_000_000_000
-_CALL_COLUMNS = frozenset(c.name for c in CALLS.columns)
+_CALL_COLUMNS = tuple(c.name for c in CALLS.columns)
+_SPAN_COLUMNS = tuple(c.name for c in SPANS.columns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +58,8 @@ def write_group(
 ) -> list[WriteCounts]:
     """Write a group of batches inside the caller's transaction."""
     _resolve_users(conn, batches, user_cache)
-    spans = [row for b in batches for row in b.spans]
-    if spans:
-        conn.execute(_insert(conn, SPANS).on_conflict_do_nothing(), spans)
+    spans = [tuple(row[c] for c in _SPAN_COLUMNS) for b in batches for row in b.spans]
+    insert_ignore(conn, "spans", _SPAN_COLUMNS, spans)
     deltas: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(ROLLUP_MEASURES))
     counts = [_write_calls(conn, b.calls, deltas) for b in batches]
     _apply_rollup(conn, deltas)
@@ -97,12 +98,12 @@ def _write_calls(
 ) -> WriteCounts:
     if not calls:
         return WriteCounts()
-    rows = [{k: v for k, v in c.items() if k in _CALL_COLUMNS} for c in calls]
+    rows = calls
     for r in rows:
         r.setdefault("minute", r["start_ns"] // _NS_PER_MINUTE)
     _mark_superseded_aggregates(conn, rows)
-    stmt = _insert(conn, CALLS).on_conflict_do_nothing().returning(CALLS.c.call_id)
-    inserted = set(conn.execute(stmt, rows).scalars())
+    tuples = [tuple(r[c] for c in _CALL_COLUMNS) for r in rows]
+    inserted = insert_ignore_returning(conn, "llm_calls", _CALL_COLUMNS, tuples, "call_id")
     new_rows = [r for r in rows if r["call_id"] in inserted]
     _add_deltas(deltas, (r for r in new_rows if r["billed"]), +1)
     sessions = {
@@ -117,9 +118,7 @@ def _write_calls(
 
 def _mark_superseded_aggregates(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """An aggregate arriving for a session that already has per-call rows is not billed."""
-    per_call_in_batch = {
-        (r["org_id"], r["session_id"]) for r in rows if r["granularity"] == "call"
-    }
+    per_call_in_batch = {(r["org_id"], r["session_id"]) for r in rows if r["granularity"] == "call"}
     agg = [r for r in rows if r["granularity"] == "aggregate" and r["session_id"]]
     for r in rows:
         r.setdefault("billed", True)
@@ -149,16 +148,22 @@ def _sessions_with_calls(conn: Connection, keys: set[tuple[int, str]]) -> set[tu
 def _unbill_aggregates(
     conn: Connection, sessions: set[tuple[int, str]], deltas: dict[tuple[Any, ...], list[int]]
 ) -> None:
-    cols = [CALLS.c[n] for n in (*ROLLUP_DIMENSIONS, "cost_nanousd", *_TOKEN_MEASURES)]
-    for org_id, session_id in sessions:
+    """Per-call rows arrived for these sessions: their billed aggregates stop counting."""
+    cols = [CALLS.c[n] for n in ("call_id", *ROLLUP_DIMENSIONS, "cost_nanousd", *_TOKEN_MEASURES)]
+    for org_id in {o for o, _ in sessions}:
+        # One SELECT per batch finds the (rare) aggregates to unbill; the UPDATE runs only then.
         stmt = (
-            update(CALLS)
-            .where(CALLS.c.org_id == org_id, CALLS.c.session_id == session_id)
-            .where(CALLS.c.granularity == "aggregate", CALLS.c.billed.is_(True))
-            .values(billed=False)
-            .returning(*cols)
+            select(*cols)
+            .where(CALLS.c.org_id == org_id, CALLS.c.granularity == "aggregate")
+            .where(CALLS.c.billed.is_(True))
+            .where(CALLS.c.session_id.in_([s for o, s in sessions if o == org_id]))
         )
-        _add_deltas(deltas, (dict(r._mapping) for r in conn.execute(stmt)), -1)
+        rows = [dict(r._mapping) for r in conn.execute(stmt)]
+        if not rows:
+            continue
+        ids = [r["call_id"] for r in rows]
+        conn.execute(update(CALLS).where(CALLS.c.call_id.in_(ids)).values(billed=False))
+        _add_deltas(deltas, rows, -1)
 
 
 _TOKEN_MEASURES = (
@@ -187,7 +192,10 @@ def _apply_rollup(conn: Connection, deltas: dict[tuple[Any, ...], list[int]]) ->
     if not deltas:
         return
     rows = [
-        {**dict(zip(ROLLUP_DIMENSIONS, dims, strict=True)), **dict(zip(ROLLUP_MEASURES, m, strict=True))}
+        {
+            **dict(zip(ROLLUP_DIMENSIONS, dims, strict=True)),
+            **dict(zip(ROLLUP_MEASURES, m, strict=True)),
+        }
         for dims, m in deltas.items()
     ]
     stmt = _insert(conn, ROLLUP)

@@ -28,6 +28,7 @@ from collector_processor.otlp._json_values import (
     obj,
     read_double,
     read_int,
+    show,
     string,
     uint64,
 )
@@ -196,7 +197,7 @@ def _events(events: Any) -> tuple[SpanEvent, ...]:
     if not events:
         return ()
     if type(events) is not list:
-        raise Malformed("events", f"expected an array, got {type(events).__name__}")
+        raise Malformed("events", f"expected an array, got {show(events)}")
     converted = []
     for index, event in enumerate(events):
         try:

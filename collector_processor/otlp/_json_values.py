@@ -119,7 +119,7 @@ def enum(doc: dict[str, Any], camel: str, snake: str, names: dict[str, int]) -> 
 def hex_id(doc: dict[str, Any], camel: str, snake: str, size: int, required: bool) -> str:
     """Read a trace/span id: `2*size` hex characters → lowercase hex; all zero → ""."""
     value = get(doc, camel, snake)
-    if not value and (value is None or value == ""):
+    if value is None or value == "":
         if required:
             raise Malformed(camel, f"expected {2 * size} hex characters, got none")
         return ""

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from collector_processor.pricing.catalog import ModelRates, PriceCatalog
-from collector_processor.pricing.model_ids import lookup_candidates
-from semconv.records import LlmCall
+from collector_processor.pricing.model_ids import lookup_candidates, provider_id_for
+from semconv.records import GRANULARITY_AGGREGATE, LlmCall
 
 _NANOUSD_DIGITS_PER_USD_PER_MTOK = 3  # tokens x (USD / 1e6 tokens) x 1e9 nano-USD/USD = 1e3
 _NANOS_PER_SECOND = 1_000_000_000
@@ -43,13 +43,13 @@ class Pricer:
         version = self._catalog.version
         model = call.model
         if not model.strip():
-            return Price(None, version, call.provider, "", "no model name reported")
+            return Price(None, version, provider_id_for(call.provider), "", "no model reported")
         if _min_tokens(call) < 0:
-            return Price(None, version, call.provider, "", "negative token count")
+            return Price(None, version, provider_id_for(call.provider), "", "negative token count")
         at = _start_time(call.start_ns)
         if at is None:
             reason = f"start time out of range: {call.start_ns}"
-            return Price(None, version, call.provider, "", reason)
+            return Price(None, version, provider_id_for(call.provider), "", reason)
         candidates = self._candidates(call.provider, model)
         for provider_id, model_ref in candidates:
             rates = self._catalog.lookup(provider_id, model_ref, at)
@@ -62,7 +62,10 @@ class Pricer:
 
 def cost_nanousd(call: LlmCall, rates: ModelRates) -> int:
     """Cost of a call's tokens at `rates`, in nano-USD rounded once (half to even)."""
-    f = rates.for_request(call.total_input_tokens).fixed_point
+    # An AGGREGATE sums many calls: its total says nothing about any one request's size, so
+    # it is billed at base rates rather than pushing every token over a long-context tier.
+    is_one_request = call.granularity != GRANULARITY_AGGREGATE
+    f = rates.for_request(call.total_input_tokens if is_one_request else 0).fixed_point
     cache_read_rate = f.input if f.cache_read is None else f.cache_read
     write_5m_rate = f.input if f.cache_write is None else f.cache_write
     write_1h_rate = write_5m_rate if f.cache_write_1h is None else f.cache_write_1h

@@ -70,12 +70,12 @@ def _export_handler(
             body = await _read_body(request, max_body_bytes)
             response = await export_request(signal, consumer, key, body, encoding)
         except Exception as exc:  # every failure becomes an OTLP answer, never a crash
-            response = _error_response(status.answer_for(exc), encoding or ENCODING_PROTOBUF)
+            refusal = _error_response(status.answer_for(exc), encoding or ENCODING_PROTOBUF)
             if not request.content.is_eof():
                 # The rest of the body is unread (too large, undecodable): tell the client
                 # not to reuse a connection that is about to be closed under it.
-                response.force_close()
-            return response
+                refusal.force_close()
+            return refusal
         return web.Response(
             body=encode_message(response, encoding), content_type=_CONTENT_TYPES[encoding]
         )

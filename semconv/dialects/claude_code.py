@@ -48,6 +48,12 @@ from semconv.records import (
 DIALECT = "claude_code"
 MISSING_MODEL_REASON = f"missing model: set {n.CLAUDE_CODE_MODEL} or {n.GEN_AI_REQUEST_MODEL}"
 _API_REQUEST_NAMES = frozenset({n.CLAUDE_CODE_API_REQUEST_EVENT, n.CLAUDE_CODE_API_REQUEST_SHORT})
+_COUNT_NAMES = (
+    n.CLAUDE_CODE_INPUT_TOKENS,
+    n.CLAUDE_CODE_OUTPUT_TOKENS,
+    n.CLAUDE_CODE_CACHE_READ_TOKENS,
+    n.CLAUDE_CODE_CACHE_CREATION_TOKENS,
+)
 _TOKEN_TYPES = (
     n.CLAUDE_CODE_TYPE_INPUT,
     n.CLAUDE_CODE_TYPE_OUTPUT,
@@ -99,26 +105,18 @@ def _call(
     cost: Decimal | None,
 ) -> LlmCall | None:
     """Build the per-call record shared by spans and logs; None when no usage is reported."""
-    counts = [
-        tokens(attrs, name)
-        for name in (
-            n.CLAUDE_CODE_INPUT_TOKENS,
-            n.CLAUDE_CODE_OUTPUT_TOKENS,
-            n.CLAUDE_CODE_CACHE_READ_TOKENS,
-            n.CLAUDE_CODE_CACHE_CREATION_TOKENS,
-        )
-    ]
-    if all(count is None for count in counts):
+    counts = _counts(attrs)
+    if counts is None:
         return None  # a failed attempt reports no usage: nothing to bill
     model = text(attrs, n.GEN_AI_REQUEST_MODEL, n.CLAUDE_CODE_MODEL)
     if not model:
         raise InvalidCall(MISSING_MODEL_REASON)
-    input_tokens, output, cache_read, cache_write = (count or 0 for count in counts)
+    input_tokens, output, cache_read, cache_write = counts
     session = text(attrs, n.SESSION_ID)
     speed = text(attrs, n.CLAUDE_CODE_SPEED)
     return LlmCall(
         call_id=stable_id(
-            DIALECT, session, times[1] // NS_PER_MS, input_tokens, output, cache_read, cache_write
+            DIALECT, model, session, times[1] // NS_PER_MS, input_tokens, output, cache_read, cache_write
         ),
         granularity=GRANULARITY_CALL,
         source=source,
@@ -142,6 +140,15 @@ def _call(
         client_cost_usd=cost,
         extra={n.CLAUDE_CODE_SPEED: speed} if speed else {},  # fast mode is priced differently
     )
+
+
+def _counts(attrs: Mapping[str, Any]) -> tuple[int, int, int, int] | None:
+    """Return (input, output, cache read, cache creation), None when none is reported."""
+    counts = [tokens(attrs, name) for name in _COUNT_NAMES]
+    if all(count is None for count in counts):
+        return None
+    input_tokens, output, cache_read, cache_write = (count or 0 for count in counts)
+    return input_tokens, output, cache_read, cache_write
 
 
 @dataclass(slots=True)

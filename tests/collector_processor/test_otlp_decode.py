@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import random
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,11 @@ FIXTURES = Path("/work/shared/fixtures/real-clients")
 CLAUDE = FIXTURES / "claude-code-2.1.197"
 CODEX = FIXTURES / "codex-0.169.0"
 
-DECODERS = {"traces": decode_traces, "logs": decode_logs, "metrics": decode_metrics}
+DECODERS: dict[str, Callable[[bytes, str], Sequence[Any]]] = {
+    "traces": decode_traces,
+    "logs": decode_logs,
+    "metrics": decode_metrics,
+}
 REQUESTS: dict[str, type[Message]] = {
     "traces": ExportTraceServiceRequest,
     "logs": ExportLogsServiceRequest,
@@ -302,7 +308,34 @@ def test_protobuf_sent_as_json_is_a_decode_error() -> None:
 def test_deeply_nested_json_is_a_decode_error() -> None:
     depth = 5000
     value = '{"arrayValue":{"values":[' * depth + '{"stringValue":"x"}' + "]}}" * depth
-    span = f'{{"traceId":"{"1" * 32}","spanId":"{"1" * 16}","attributes":[{{"key":"deep","value":{value}}}]}}'
+    attribute = f'{{"key":"deep","value":{value}}}'
+    span = f'{{"traceId":"{"1" * 32}","spanId":"{"1" * 16}","attributes":[{attribute}]}}'
     body = f'{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{span}]}}]}}]}}'
     with pytest.raises(DecodeError):
         decode_traces(body.encode(), "json")
+
+
+@pytest.mark.parametrize("encoding", ["protobuf", "json"])
+@pytest.mark.parametrize("signal", ["traces", "logs", "metrics"])
+def test_corrupted_bodies_raise_only_decode_error(signal: str, encoding: str) -> None:
+    suffix = "pb" if encoding == "protobuf" else "json"
+    body = _read(CLAUDE / f"{signal}.otlp.{suffix}")
+    rng = random.Random(f"{signal}-{encoding}")
+    for _ in range(300):
+        corrupted = bytearray(body)
+        for _ in range(rng.randint(1, 4)):
+            position = rng.randrange(len(corrupted))
+            if rng.random() < 0.5:
+                corrupted[position] = rng.randrange(256)
+            else:
+                del corrupted[position]
+        try:
+            records = DECODERS[signal](bytes(corrupted), encoding)
+        except DecodeError:
+            continue
+        assert isinstance(records, list)
+
+
+def test_bytes_holding_only_unknown_fields_are_rejected() -> None:
+    with pytest.raises(DecodeError, match="no ExportTraceServiceRequest fields found in 2 bytes"):
+        decode_traces(b"\x10\x01", "protobuf")

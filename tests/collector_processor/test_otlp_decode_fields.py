@@ -12,7 +12,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
 
 from collector_processor.errors import DecodeError
 from collector_processor.otlp.decode import decode_logs, decode_metrics, decode_traces
@@ -37,16 +37,32 @@ def _kv(key: str, value: AnyValue) -> KeyValue:
     return KeyValue(key=key, value=value)
 
 
+def _array(*values: AnyValue) -> AnyValue:
+    return AnyValue(array_value=ArrayValue(values=values))
+
+
+def _kvlist(*pairs: KeyValue) -> AnyValue:
+    return AnyValue(kvlist_value=KeyValueList(values=pairs))
+
+
 def _json_body(document: dict[str, Any]) -> bytes:
     return json.dumps(document).encode()
 
 
 def _traces_json(span: dict[str, Any]) -> bytes:
     """Wrap one JSON span in a request with one resource and one scope."""
-    return _json_body({"resourceSpans": [{
-        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "agent"}}]},
-        "scopeSpans": [{"scope": {"name": "genai"}, "spans": [span]}],
-    }]})
+    return _json_body(
+        {
+            "resourceSpans": [
+                {
+                    "resource": {
+                        "attributes": [{"key": "service.name", "value": {"stringValue": "agent"}}]
+                    },
+                    "scopeSpans": [{"scope": {"name": "genai"}, "spans": [span]}],
+                }
+            ]
+        }
+    )
 
 
 def _span_json(**fields: Any) -> dict[str, Any]:
@@ -101,25 +117,36 @@ def _rich_span_protobuf() -> bytes:
     scope_spans = resource_spans.scope_spans.add()
     scope_spans.scope.name = "genai"
     span = scope_spans.spans.add(
-        trace_id=bytes.fromhex(TRACE_ID), span_id=bytes.fromhex(SPAN_ID), parent_span_id=bytes(8),
-        name="chat gpt-5", kind=3, start_time_unix_nano=START_NS, end_time_unix_nano=END_NS,
+        trace_id=bytes.fromhex(TRACE_ID),
+        span_id=bytes.fromhex(SPAN_ID),
+        parent_span_id=bytes(8),
+        name="chat gpt-5",
+        kind=3,
+        start_time_unix_nano=START_NS,
+        end_time_unix_nano=END_NS,
     )
     span.status.code, span.status.message = 2, "rate limited"
-    span.attributes.extend([
-        _kv("gen_ai.request.model", AnyValue(string_value="gpt-5")),
-        _kv("gen_ai.usage.input_tokens", AnyValue(int_value=1200)),
-        _kv("gen_ai.request.temperature", AnyValue(double_value=0.5)),
-        _kv("stream", AnyValue(bool_value=True)),
-        _kv("blob", AnyValue(bytes_value=b"\x00\xff\x10")),
-        _kv("gen_ai.response.finish_reasons", AnyValue(array_value={"values": [
-            AnyValue(string_value="stop"), AnyValue(int_value=2), AnyValue()]})),
-        _kv("extra", AnyValue(kvlist_value={"values": [
-            _kv("a", AnyValue(int_value=1)),
-            _kv("nested", AnyValue(kvlist_value={"values": [
-                _kv("b", AnyValue(array_value={"values": [AnyValue(bool_value=False)]}))]})),
-        ]})),
-        _kv("unset", AnyValue()),
-    ])
+    span.attributes.extend(
+        [
+            _kv("gen_ai.request.model", AnyValue(string_value="gpt-5")),
+            _kv("gen_ai.usage.input_tokens", AnyValue(int_value=1200)),
+            _kv("gen_ai.request.temperature", AnyValue(double_value=0.5)),
+            _kv("stream", AnyValue(bool_value=True)),
+            _kv("blob", AnyValue(bytes_value=b"\x00\xff\x10")),
+            _kv(
+                "gen_ai.response.finish_reasons",
+                _array(AnyValue(string_value="stop"), AnyValue(int_value=2), AnyValue()),
+            ),
+            _kv(
+                "extra",
+                _kvlist(
+                    _kv("a", AnyValue(int_value=1)),
+                    _kv("nested", _kvlist(_kv("b", _array(AnyValue(bool_value=False))))),
+                ),
+            ),
+            _kv("unset", AnyValue()),
+        ]
+    )
     event = span.events.add(name="gen_ai.choice", time_unix_nano=START_NS + 7)
     event.attributes.append(_kv("index", AnyValue(int_value=0)))
     return request.SerializeToString()
@@ -132,21 +159,48 @@ RICH_SPAN_JSON = _span_json(
     startTimeUnixNano=str(START_NS),
     endTimeUnixNano=END_NS,
     status={"code": 2, "message": "rate limited"},
-    events=[{"name": "gen_ai.choice", "timeUnixNano": str(START_NS + 7),
-             "attributes": [{"key": "index", "value": {"intValue": "0"}}]}],
+    events=[
+        {
+            "name": "gen_ai.choice",
+            "timeUnixNano": str(START_NS + 7),
+            "attributes": [{"key": "index", "value": {"intValue": "0"}}],
+        }
+    ],
     attributes=[
         {"key": "gen_ai.request.model", "value": {"stringValue": "gpt-5"}},
         {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "1200"}},
         {"key": "gen_ai.request.temperature", "value": {"doubleValue": 0.5}},
         {"key": "stream", "value": {"boolValue": True}},
         {"key": "blob", "value": {"bytesValue": "AP8Q"}},
-        {"key": "gen_ai.response.finish_reasons", "value": {"arrayValue": {"values": [
-            {"stringValue": "stop"}, {"intValue": 2}, {}]}}},
-        {"key": "extra", "value": {"kvlistValue": {"values": [
-            {"key": "a", "value": {"intValue": 1}},
-            {"key": "nested", "value": {"kvlistValue": {"values": [
-                {"key": "b", "value": {"arrayValue": {"values": [{"boolValue": False}]}}}]}}},
-        ]}}},
+        {
+            "key": "gen_ai.response.finish_reasons",
+            "value": {"arrayValue": {"values": [{"stringValue": "stop"}, {"intValue": 2}, {}]}},
+        },
+        {
+            "key": "extra",
+            "value": {
+                "kvlistValue": {
+                    "values": [
+                        {"key": "a", "value": {"intValue": 1}},
+                        {
+                            "key": "nested",
+                            "value": {
+                                "kvlistValue": {
+                                    "values": [
+                                        {
+                                            "key": "b",
+                                            "value": {
+                                                "arrayValue": {"values": [{"boolValue": False}]}
+                                            },
+                                        }
+                                    ]
+                                }
+                            },
+                        },
+                    ]
+                }
+            },
+        },
         {"key": "unset", "value": {}},
     ],
 )
@@ -162,15 +216,25 @@ def test_rich_span_from_json() -> None:
 
 def test_json_accepts_snake_case_field_names_and_enum_names() -> None:
     span = _span_json(
-        trace_id=TRACE_ID.upper(), span_id=SPAN_ID, parent_span_id=PARENT_ID,
-        kind="SPAN_KIND_CLIENT", start_time_unix_nano=START_NS, end_time_unix_nano=END_NS,
+        trace_id=TRACE_ID.upper(),
+        span_id=SPAN_ID,
+        parent_span_id=PARENT_ID,
+        kind="SPAN_KIND_CLIENT",
+        start_time_unix_nano=START_NS,
+        end_time_unix_nano=END_NS,
         status={"code": "STATUS_CODE_ERROR", "message": "x"},
-        attributes=[{"key": "n", "value": {"int_value": 5}}, {"key": "s", "value": {
-            "string_value": "v"}}],
+        attributes=[
+            {"key": "n", "value": {"int_value": 5}},
+            {"key": "s", "value": {"string_value": "v"}},
+        ],
     )
     del span["traceId"], span["spanId"]
     (record,) = decode_traces(_traces_json(span), "json")
-    assert (record.trace_id, record.span_id, record.parent_span_id) == (TRACE_ID, SPAN_ID, PARENT_ID)
+    assert (record.trace_id, record.span_id, record.parent_span_id) == (
+        TRACE_ID,
+        SPAN_ID,
+        PARENT_ID,
+    )
     assert (record.kind, record.status_code, record.start_ns) == (3, STATUS_ERROR, START_NS)
     assert record.attributes == {"n": 5, "s": "v"}
 
@@ -217,27 +281,33 @@ def test_json_double_nan() -> None:
         ({"stringValue": 5}, "stringValue: expected a string, got 5"),
         ({"bytesValue": "***"}, "bytesValue: expected base64 bytes"),
         ({"arrayValue": {"values": [{"intValue": "x"}]}}, "arrayValue.values[0].intValue: "),
-        ({"kvlistValue": {"values": [{"key": 1}]}}, 'kvlistValue.values[0]: expected an object'),
+        ({"kvlistValue": {"values": [{"key": 1}]}}, "kvlistValue.values[0]: expected an object"),
         ("plain", "expected an AnyValue object, got 'plain'"),
     ],
 )
 def test_json_bad_value_names_its_path(value: Any, problem: str) -> None:
-    message = _decode_error(attributes=[{"key": "ok", "value": {"intValue": 1}},
-                                        {"key": "k", "value": value}])
+    message = _decode_error(
+        attributes=[{"key": "ok", "value": {"intValue": 1}}, {"key": "k", "value": value}]
+    )
     assert message.startswith(f"{SPAN_PREFIX}.attributes[1]")
     assert problem in message
 
 
 def test_json_attribute_without_key_is_rejected() -> None:
     message = _decode_error(attributes=[{"value": {"intValue": 1}}])
-    assert message.startswith(f'{SPAN_PREFIX}.attributes[0]: expected an object with a string "key"')
+    assert message.startswith(
+        f'{SPAN_PREFIX}.attributes[0]: expected an object with a string "key"'
+    )
 
 
 # --- JSON ids, times and enums --------------------------------------------------------------
 
 
 def test_json_bad_trace_id_message() -> None:
-    assert _decode_error(traceId="zz") == f"{SPAN_PREFIX}.traceId: expected 32 hex characters, got 'zz'"
+    assert (
+        _decode_error(traceId="zz")
+        == f"{SPAN_PREFIX}.traceId: expected 32 hex characters, got 'zz'"
+    )
 
 
 @pytest.mark.parametrize(
@@ -272,24 +342,36 @@ def test_json_ids_accept_uppercase_and_base64_and_all_zero_reads_as_absent() -> 
     assert (span.trace_id, span.span_id, span.parent_span_id) == (TRACE_ID, SPAN_ID, "")
 
 
-def test_json_structural_errors_name_the_level() -> None:
-    cases = {
-        b'{"resourceSpans": {}}': "resourceSpans: expected an array, got an object",
-        b'{"resourceSpans": [3]}': "resourceSpans[0]: expected an object, got 3",
-        b'{"resourceSpans": [{"resource": {"attributes": 1}}]}':
+_EVENT_SPAN = {"traceId": TRACE_ID, "spanId": SPAN_ID, "events": [{"timeUnixNano": "x"}]}
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"resourceSpans": {}}, "resourceSpans: expected an array, got an object"),
+        ({"resourceSpans": [3]}, "resourceSpans[0]: expected an object, got 3"),
+        (
+            {"resourceSpans": [{"resource": {"attributes": 1}}]},
             "resourceSpans[0].resource.attributes: expected an array, got 1",
-        b'{"resourceSpans": [{"scopeSpans": [{"scope": {"name": 1}}]}]}':
+        ),
+        (
+            {"resourceSpans": [{"scopeSpans": [{"scope": {"name": 1}}]}]},
             "resourceSpans[0].scopeSpans[0].scope.name: expected a string, got 1",
-        b'{"resourceSpans": [{"scopeSpans": [{"spans": ["x"]}]}]}':
+        ),
+        (
+            {"resourceSpans": [{"scopeSpans": [{"spans": ["x"]}]}]},
             "resourceSpans[0].scopeSpans[0].spans[0]: expected an object, got 'x'",
-        b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "%s", "spanId": "%s",'
-        b' "events": [{"timeUnixNano": "x"}]}]}]}]}' % (TRACE_ID.encode(), SPAN_ID.encode()):
+        ),
+        (
+            {"resourceSpans": [{"scopeSpans": [{"spans": [_EVENT_SPAN]}]}]},
             f"{SPAN_PREFIX}.events[0].timeUnixNano: expected an unsigned 64-bit integer, got 'x'",
-    }
-    for body, message in cases.items():
-        with pytest.raises(DecodeError) as caught:
-            decode_traces(body, "json")
-        assert str(caught.value) == message
+        ),
+    ],
+)
+def test_json_structural_errors_name_the_level(document: dict[str, Any], message: str) -> None:
+    with pytest.raises(DecodeError) as caught:
+        decode_traces(_json_body(document), "json")
+    assert str(caught.value) == message
 
 
 # --- Protobuf ids -------------------------------------------------------------------------
@@ -343,8 +425,10 @@ def test_log_time_fallbacks_agree_in_both_encodings(
     time_ns: int, observed_ns: int, stamp: str | None, expected: int
 ) -> None:
     request = ExportLogsServiceRequest()
-    log = request.resource_logs.add().scope_logs.add().log_records.add(
-        time_unix_nano=time_ns, observed_time_unix_nano=observed_ns
+    log = (
+        request.resource_logs.add()
+        .scope_logs.add()
+        .log_records.add(time_unix_nano=time_ns, observed_time_unix_nano=observed_ns)
     )
     json_log: dict[str, Any] = {"timeUnixNano": time_ns, "observedTimeUnixNano": str(observed_ns)}
     if stamp is not None:
@@ -359,8 +443,11 @@ def test_log_time_fallbacks_agree_in_both_encodings(
 @pytest.mark.parametrize(
     ("field", "attribute", "expected"),
     [
-        ("gen_ai.client.inference.operation.details", "codex.sse_event",
-         "gen_ai.client.inference.operation.details"),
+        (
+            "gen_ai.client.inference.operation.details",
+            "codex.sse_event",
+            "gen_ai.client.inference.operation.details",
+        ),
         ("", "claude_code.api_request", "claude_code.api_request"),
         ("", None, ""),
     ],
@@ -380,9 +467,17 @@ def test_log_event_name_prefers_the_field(field: str, attribute: str | None, exp
 
 def test_log_fields_in_both_encodings() -> None:
     expected = LogRecord(
-        time_ns=10, observed_ns=11, trace_id=TRACE_ID, span_id=SPAN_ID, severity_number=17,
-        severity_text="ERROR", body={"msg": "quota", "n": [1, 2]}, event_name="e",
-        attributes={"event.name": "e"}, resource={"service.name": "codex"}, scope_name="codex_otel",
+        time_ns=10,
+        observed_ns=11,
+        trace_id=TRACE_ID,
+        span_id=SPAN_ID,
+        severity_number=17,
+        severity_text="ERROR",
+        body={"msg": "quota", "n": [1, 2]},
+        event_name="e",
+        attributes={"event.name": "e"},
+        resource={"service.name": "codex"},
+        scope_name="codex_otel",
     )
     request = ExportLogsServiceRequest()
     resource_logs = request.resource_logs.add()
@@ -390,38 +485,93 @@ def test_log_fields_in_both_encodings() -> None:
     scope_logs = resource_logs.scope_logs.add()
     scope_logs.scope.name = "codex_otel"
     log = scope_logs.log_records.add(
-        time_unix_nano=10, observed_time_unix_nano=11, trace_id=bytes.fromhex(TRACE_ID),
-        span_id=bytes.fromhex(SPAN_ID), severity_number=17, severity_text="ERROR",
+        time_unix_nano=10,
+        observed_time_unix_nano=11,
+        trace_id=bytes.fromhex(TRACE_ID),
+        span_id=bytes.fromhex(SPAN_ID),
+        severity_number=17,
+        severity_text="ERROR",
     )
     log.attributes.append(_kv("event.name", AnyValue(string_value="e")))
-    log.body.kvlist_value.values.extend([
-        _kv("msg", AnyValue(string_value="quota")),
-        _kv("n", AnyValue(array_value={"values": [AnyValue(int_value=1), AnyValue(int_value=2)]})),
-    ])
-    body = _json_body({"resourceLogs": [{
-        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "codex"}}]},
-        "scopeLogs": [{"scope": {"name": "codex_otel"}, "logRecords": [{
-            "timeUnixNano": "10", "observedTimeUnixNano": "11", "traceId": TRACE_ID,
-            "spanId": SPAN_ID, "severityNumber": "SEVERITY_NUMBER_ERROR", "severityText": "ERROR",
-            "attributes": [{"key": "event.name", "value": {"stringValue": "e"}}],
-            "body": {"kvlistValue": {"values": [
-                {"key": "msg", "value": {"stringValue": "quota"}},
-                {"key": "n", "value": {"arrayValue": {"values": [{"intValue": 1},
-                                                                 {"intValue": "2"}]}}},
-            ]}},
-        }]}],
-    }]})
+    log.body.kvlist_value.values.extend(
+        [
+            _kv("msg", AnyValue(string_value="quota")),
+            _kv(
+                "n",
+                _array(AnyValue(int_value=1), AnyValue(int_value=2)),
+            ),
+        ]
+    )
+    body = _json_body(
+        {
+            "resourceLogs": [
+                {
+                    "resource": {
+                        "attributes": [{"key": "service.name", "value": {"stringValue": "codex"}}]
+                    },
+                    "scopeLogs": [
+                        {
+                            "scope": {"name": "codex_otel"},
+                            "logRecords": [
+                                {
+                                    "timeUnixNano": "10",
+                                    "observedTimeUnixNano": "11",
+                                    "traceId": TRACE_ID,
+                                    "spanId": SPAN_ID,
+                                    "severityNumber": "SEVERITY_NUMBER_ERROR",
+                                    "severityText": "ERROR",
+                                    "attributes": [
+                                        {"key": "event.name", "value": {"stringValue": "e"}}
+                                    ],
+                                    "body": {
+                                        "kvlistValue": {
+                                            "values": [
+                                                {"key": "msg", "value": {"stringValue": "quota"}},
+                                                {
+                                                    "key": "n",
+                                                    "value": {
+                                                        "arrayValue": {
+                                                            "values": [
+                                                                {"intValue": 1},
+                                                                {"intValue": "2"},
+                                                            ]
+                                                        }
+                                                    },
+                                                },
+                                            ]
+                                        }
+                                    },
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
     assert decode_logs(request.SerializeToString(), "protobuf") == [expected]
     assert decode_logs(body, "json") == [expected]
 
 
 def test_json_log_ids_may_be_empty_but_not_malformed() -> None:
-    ok = _json_body({"resourceLogs": [{"scopeLogs": [{"logRecords": [
-        {"traceId": "", "spanId": "", "body": {"stringValue": "hi"}}]}]}]})
+    ok = _json_body(
+        {
+            "resourceLogs": [
+                {
+                    "scopeLogs": [
+                        {
+                            "logRecords": [
+                                {"traceId": "", "spanId": "", "body": {"stringValue": "hi"}}
+                            ]
+                        }
+                    ]
+                }
+            ]
+        }
+    )
     (log,) = decode_logs(ok, "json")
     assert (log.trace_id, log.span_id, log.body) == ("", "", "hi")
-    bad = _json_body({"resourceLogs": [{"scopeLogs": [{"logRecords": [
-        {"traceId": "abc"}]}]}]})
+    bad = _json_body({"resourceLogs": [{"scopeLogs": [{"logRecords": [{"traceId": "abc"}]}]}]})
     with pytest.raises(DecodeError) as caught:
         decode_logs(bad, "json")
     assert str(caught.value) == (
@@ -432,12 +582,26 @@ def test_json_log_ids_may_be_empty_but_not_malformed() -> None:
 # --- Metrics --------------------------------------------------------------------------------
 
 
-def _point(name: str, unit: str, kind: str, value: int | float, temporality: int = 0,
-           monotonic: bool = False) -> MetricPoint:
+def _point(
+    name: str,
+    unit: str,
+    kind: str,
+    value: int | float,
+    temporality: int = 0,
+    monotonic: bool = False,
+) -> MetricPoint:
     return MetricPoint(
-        name=name, unit=unit, kind=kind, temporality=temporality, monotonic=monotonic,
-        start_ns=1, time_ns=2, value=value, attributes={"type": "input"},
-        resource={"service.name": "agent"}, scope_name="m",
+        name=name,
+        unit=unit,
+        kind=kind,
+        temporality=temporality,
+        monotonic=monotonic,
+        start_ns=1,
+        time_ns=2,
+        value=value,
+        attributes={"type": "input"},
+        resource={"service.name": "agent"},
+        scope_name="m",
     )
 
 
@@ -458,40 +622,109 @@ def _metrics_protobuf() -> bytes:
     resource_metrics.resource.attributes.append(_kv("service.name", AnyValue(string_value="agent")))
     scope_metrics = resource_metrics.scope_metrics.add()
     scope_metrics.scope.name = "m"
-    point: dict[str, Any] = {"start_time_unix_nano": 1, "time_unix_nano": 2, "attributes": [
-        _kv("type", AnyValue(string_value="input"))]}
+    point: dict[str, Any] = {
+        "start_time_unix_nano": 1,
+        "time_unix_nano": 2,
+        "attributes": [_kv("type", AnyValue(string_value="input"))],
+    }
     metrics = scope_metrics.metrics
-    metrics.add(name="tokens", unit="{token}", sum={
-        "aggregation_temporality": 1, "is_monotonic": True,
-        "data_points": [{**point, "as_int": 1200}, {**point, "as_double": 0.25}]})
+    metrics.add(
+        name="tokens",
+        unit="{token}",
+        sum={
+            "aggregation_temporality": 1,
+            "is_monotonic": True,
+            "data_points": [{**point, "as_int": 1200}, {**point, "as_double": 0.25}],
+        },
+    )
     metrics.add(name="queue", unit="1", gauge={"data_points": [{**point, "as_int": 3}]})
-    metrics.add(name="latency", unit="s", histogram={"aggregation_temporality": 2, "data_points": [
-        {**point, "sum": 4.5, "count": 2}, {**point, "count": 0}]})
-    metrics.add(name="size", unit="By", exponential_histogram={
-        "aggregation_temporality": 1, "data_points": [{**point, "sum": 9.0, "count": 3}]})
+    metrics.add(
+        name="latency",
+        unit="s",
+        histogram={
+            "aggregation_temporality": 2,
+            "data_points": [{**point, "sum": 4.5, "count": 2}, {**point, "count": 0}],
+        },
+    )
+    metrics.add(
+        name="size",
+        unit="By",
+        exponential_histogram={
+            "aggregation_temporality": 1,
+            "data_points": [{**point, "sum": 9.0, "count": 3}],
+        },
+    )
     metrics.add(name="rtt", unit="ms", summary={"data_points": [{**point, "sum": 12.0}]})
     metrics.add(name="no-data")
     return request.SerializeToString()
 
 
 def _metrics_json() -> bytes:
-    point = {"startTimeUnixNano": "1", "timeUnixNano": 2, "attributes": [
-        {"key": "type", "value": {"stringValue": "input"}}]}
-    return _json_body({"resourceMetrics": [{
-        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "agent"}}]},
-        "scopeMetrics": [{"scope": {"name": "m"}, "metrics": [
-            {"name": "tokens", "unit": "{token}", "sum": {
-                "aggregationTemporality": "AGGREGATION_TEMPORALITY_DELTA", "isMonotonic": True,
-                "dataPoints": [{**point, "asInt": "1200"}, {**point, "asDouble": 0.25}]}},
-            {"name": "queue", "unit": "1", "gauge": {"dataPoints": [{**point, "asInt": 3}]}},
-            {"name": "latency", "unit": "s", "histogram": {"aggregationTemporality": 2,
-             "dataPoints": [{**point, "sum": 4.5, "count": "2"}, {**point, "count": 0}]}},
-            {"name": "size", "unit": "By", "exponential_histogram": {
-                "aggregation_temporality": 1, "data_points": [{**point, "sum": 9, "count": 3}]}},
-            {"name": "rtt", "unit": "ms", "summary": {"dataPoints": [{**point, "sum": "12"}]}},
-            {"name": "no-data"},
-        ]}],
-    }]})
+    point = {
+        "startTimeUnixNano": "1",
+        "timeUnixNano": 2,
+        "attributes": [{"key": "type", "value": {"stringValue": "input"}}],
+    }
+    return _json_body(
+        {
+            "resourceMetrics": [
+                {
+                    "resource": {
+                        "attributes": [{"key": "service.name", "value": {"stringValue": "agent"}}]
+                    },
+                    "scopeMetrics": [
+                        {
+                            "scope": {"name": "m"},
+                            "metrics": [
+                                {
+                                    "name": "tokens",
+                                    "unit": "{token}",
+                                    "sum": {
+                                        "aggregationTemporality": "AGGREGATION_TEMPORALITY_DELTA",
+                                        "isMonotonic": True,
+                                        "dataPoints": [
+                                            {**point, "asInt": "1200"},
+                                            {**point, "asDouble": 0.25},
+                                        ],
+                                    },
+                                },
+                                {
+                                    "name": "queue",
+                                    "unit": "1",
+                                    "gauge": {"dataPoints": [{**point, "asInt": 3}]},
+                                },
+                                {
+                                    "name": "latency",
+                                    "unit": "s",
+                                    "histogram": {
+                                        "aggregationTemporality": 2,
+                                        "dataPoints": [
+                                            {**point, "sum": 4.5, "count": "2"},
+                                            {**point, "count": 0},
+                                        ],
+                                    },
+                                },
+                                {
+                                    "name": "size",
+                                    "unit": "By",
+                                    "exponential_histogram": {
+                                        "aggregation_temporality": 1,
+                                        "data_points": [{**point, "sum": 9, "count": 3}],
+                                    },
+                                },
+                                {
+                                    "name": "rtt",
+                                    "unit": "ms",
+                                    "summary": {"dataPoints": [{**point, "sum": "12"}]},
+                                },
+                                {"name": "no-data"},
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
 
 def test_metric_points_from_protobuf() -> None:
@@ -507,10 +740,25 @@ def test_metric_points_from_json() -> None:
 
 
 def test_json_bad_metric_point_names_its_path() -> None:
-    body = _json_body({"resourceMetrics": [{"scopeMetrics": [{"metrics": [
-        {"name": "ok", "gauge": {"dataPoints": [{"asInt": 1}]}},
-        {"name": "bad", "sum": {"dataPoints": [{"asInt": 1}, {"asDouble": "many"}]}},
-    ]}]}]})
+    body = _json_body(
+        {
+            "resourceMetrics": [
+                {
+                    "scopeMetrics": [
+                        {
+                            "metrics": [
+                                {"name": "ok", "gauge": {"dataPoints": [{"asInt": 1}]}},
+                                {
+                                    "name": "bad",
+                                    "sum": {"dataPoints": [{"asInt": 1}, {"asDouble": "many"}]},
+                                },
+                            ]
+                        }
+                    ]
+                }
+            ]
+        }
+    )
     with pytest.raises(DecodeError) as caught:
         decode_metrics(body, "json")
     assert str(caught.value).startswith(

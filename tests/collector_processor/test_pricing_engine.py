@@ -13,7 +13,7 @@ import pytest
 
 from collector_processor.pricing.catalog import GenaiPricesCatalog
 from collector_processor.pricing.engine import Pricer
-from semconv.records import GRANULARITY_CALL, LlmCall
+from semconv.records import GRANULARITY_AGGREGATE, GRANULARITY_CALL, LlmCall
 
 
 def _ns(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> int:
@@ -148,6 +148,16 @@ def test_sonnet_long_context_tier(pricer: Pricer, tokens: dict[str, int], nanous
     assert price.cost_nanousd == nanousd
 
 
+def test_aggregate_is_not_judged_as_one_long_request(pricer: Pricer) -> None:
+    # A session total of 300k input tokens over many calls stays at Sonnet 4.5 base rates:
+    # 300000x3 + 10000x15 = 900000 + 150000 micro-USD.  (As one call it would be at the tier.)
+    one = call("anthropic", "claude-sonnet-4-5", input_tokens=300_000, output_tokens=10_000)
+    session = replace(one, granularity=GRANULARITY_AGGREGATE)
+    assert pricer.price(session).cost_nanousd == 1_050_000_000
+    # one call: 300000x6 + 10000x22.5 = 1800000 + 225000
+    assert pricer.price(one).cost_nanousd == 2_025_000_000
+
+
 def test_one_hour_cache_write(pricer: Pricer) -> None:
     # Opus 4.8 writes: $6.25 for 5 min, $10 for 1 h.  1000 written, 400 of them for 1 h:
     # 600x6.25 + 400x10 = 3750 + 4000 = 7750 micro-USD.
@@ -242,8 +252,8 @@ def test_platform_and_prefixed_ids(
         ("anthropic", "claude-nonexistent-9", "not in genai-prices 0.2.3"),
         ("", "totally-unknown-model", "not in genai-prices 0.2.3"),
         ("some-unknown-cloud", "gpt-4o", "not in genai-prices 0.2.3"),
-        ("anthropic", "", "no model name"),
-        ("", "   ", "no model name"),
+        ("anthropic", "", "no model reported"),
+        ("", "   ", "no model reported"),
         # Known model, but priced by audio hours only: no token rate, so never $0.
         ("groq", "whisper-large-v3", "not in genai-prices 0.2.3"),
     ],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -46,7 +46,11 @@ AUTH = StaticAuthenticator({"sk-test": KEY})
 BEARER = {"Authorization": "Bearer sk-test"}
 PB = {**BEARER, "Content-Type": "application/x-protobuf"}
 LIMIT_BYTES = 256 * 1024  # above the largest fixture (codex traces, ~160 KiB)
-DECODERS = {"traces": decode_traces, "logs": decode_logs, "metrics": decode_metrics}
+DECODERS: dict[str, Callable[[bytes, str], list[Any]]] = {
+    "traces": decode_traces,
+    "logs": decode_logs,
+    "metrics": decode_metrics,
+}
 
 
 class Receiver(NamedTuple):
@@ -87,7 +91,7 @@ def _genai_spans(count: int = 3) -> list[Any]:
     provider.add_span_processor(SimpleSpanProcessor(memory))
     tracer = provider.get_tracer("test-agent")
     for i in range(count):
-        attributes = {
+        attributes: dict[str, str | int] = {
             "gen_ai.operation.name": "chat",
             "gen_ai.provider.name": "openai",
             "gen_ai.request.model": "gpt-4o",
@@ -230,9 +234,8 @@ def test_sdk_exporter_treats_partial_success_as_success(receiver: Receiver) -> N
     assert exporter.export(_genai_spans(2)) is SpanExportResult.SUCCESS
 
 
-def _bomb() -> bytes:
-    """Return ~8 KiB of gzip that inflates to 64 MiB."""
-    return gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=9)
+# ~64 KiB of gzip that inflates to 64 MiB: well under the limit on the wire, far over it inflated.
+BOMB = gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=9)
 
 
 def _chunks(data: bytes) -> Iterator[bytes]:
@@ -253,7 +256,7 @@ BAD_REQUESTS: list[tuple[str, dict[str, str], Any, int, str]] = [
     ("snappy", {**PB, "Content-Encoding": "snappy"}, TRACES_PB, 415, "Content-Encoding"),
     ("content-length", PB, b"\0" * (LIMIT_BYTES + 1), 413, "limit"),
     ("chunked", PB, lambda: _chunks(b"\0" * (LIMIT_BYTES * 2)), 413, "limit"),
-    ("gzip-bomb", GZIP, _bomb(), 413, "limit"),
+    ("gzip-bomb", GZIP, BOMB, 413, "limit"),
     ("no-key", {"Content-Type": "application/x-protobuf"}, TRACES_PB, 401, "key"),
     ("wrong-key", {**PB, "Authorization": "Bearer sk-nope"}, TRACES_PB, 401, "key"),
     ("not-bearer", {**PB, "Authorization": "Basic c2stdGVzdA=="}, TRACES_PB, 401, "Bearer"),
@@ -284,7 +287,7 @@ def test_gzip_bomb_is_refused_without_auto_decompress(loop_thread: LoopThread) -
     host, port = runner.addresses[0][:2]
     try:
         url = f"http://{host}:{port}/v1/traces"
-        assert requests.post(url, data=_bomb(), headers=GZIP).status_code == 413
+        assert requests.post(url, data=BOMB, headers=GZIP).status_code == 413
         truncated = gzip.compress(TRACES_PB)[:-12]
         assert requests.post(url, data=truncated, headers=GZIP).status_code == 400
         response = requests.post(url, data=gzip.compress(TRACES_PB), headers=GZIP)
@@ -305,7 +308,10 @@ def test_json_request_gets_json_error(receiver: Receiver) -> None:
 
 @pytest.mark.parametrize(
     "error,status,retry_after",
-    [(errors.Overloaded("write queue full", 3), 429, 3), (errors.Unavailable("store down"), 503, 1)],
+    [
+        (errors.Overloaded("write queue full", 3), 429, 3),
+        (errors.Unavailable("store down"), 503, 1),
+    ],
 )
 def test_retryable_consumer_error_carries_retry_after(
     receiver: Receiver, error: errors.IngestError, status: int, retry_after: int

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+
 from otelspend.server import RunningServer, ServeConfig, start_server
 from store.identity import create_key
 

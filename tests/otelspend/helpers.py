@@ -11,6 +11,7 @@ from typing import Any
 
 import grpc
 from click.testing import CliRunner
+
 from otelspend.cli import main
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "real-clients"
@@ -26,7 +27,12 @@ GRPC_METHODS = {
 
 
 def post(
-    endpoint: str, signal: str, body: bytes, *, key: str | None, content_type: str,
+    endpoint: str,
+    signal: str,
+    body: bytes,
+    *,
+    key: str | None,
+    content_type: str,
     headers: dict[str, str] | None = None,
 ) -> tuple[int, bytes]:
     """POST an OTLP body; return (status, response body) for any status."""
@@ -68,4 +74,6 @@ def spend_json(db: str, by: str = "user", since: str = "2026-01-01") -> list[dic
 def totals(db: str) -> tuple[int, str]:
     """(calls, cost_usd) over every group."""
     rows = spend_json(db, "org")
-    return sum(r["calls"] for r in rows), str(sum((Decimal(r["cost_usd"]) for r in rows), Decimal("0.000000")))
+    return sum(r["calls"] for r in rows), str(
+        sum((Decimal(r["cost_usd"]) for r in rows), Decimal("0.000000"))
+    )

@@ -11,8 +11,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
-from store.identity import create_key, revoke_key
 
+from store.identity import create_key, revoke_key
 from tests.otelspend.conftest import LiveServer, run_server
 from tests.otelspend.helpers import FIXTURES, post, spend_json, totals
 
@@ -26,14 +26,22 @@ def _kv(key: str, value: object) -> KeyValue:
 
 
 def chat_span(n: int, **attrs: object) -> Span:
-    base: dict[str, object] = {"gen_ai.operation.name": "chat", "gen_ai.request.model": GOOD_MODEL,
-                               "gen_ai.provider.name": "anthropic",
-                               "gen_ai.usage.input_tokens": 1000, "gen_ai.usage.output_tokens": 100}
+    base: dict[str, object] = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": GOOD_MODEL,
+        "gen_ai.provider.name": "anthropic",
+        "gen_ai.usage.input_tokens": 1000,
+        "gen_ai.usage.output_tokens": 100,
+    }
     base.update(attrs)
-    return Span(trace_id=bytes([n % 256]) * 16, span_id=bytes([n % 256 or 1]) * 8, name="chat",
-                start_time_unix_nano=1_795_391_329_000_000_000,
-                end_time_unix_nano=1_795_391_330_000_000_000,
-                attributes=[_kv(k, v) for k, v in base.items() if v is not None])
+    return Span(
+        trace_id=bytes([n % 256]) * 16,
+        span_id=bytes([n % 256 or 1]) * 8,
+        name="chat",
+        start_time_unix_nano=1_795_391_329_000_000_000,
+        end_time_unix_nano=1_795_391_330_000_000_000,
+        attributes=[_kv(k, v) for k, v in base.items() if v is not None],
+    )
 
 
 def request(*spans: Span) -> bytes:
@@ -90,12 +98,24 @@ def test_huge_and_gzip_bodies(sqlite_url: str) -> None:
         status, _ = post(server.http_endpoint, "traces", big, key=server.key, content_type=PB)
         assert status == 413
         bomb = gzip.compress(b"\x00" * (10 * 1024 * 1024))
-        status, _ = post(server.http_endpoint, "traces", bomb, key=server.key, content_type=PB,
-                         headers={"Content-Encoding": "gzip"})
+        status, _ = post(
+            server.http_endpoint,
+            "traces",
+            bomb,
+            key=server.key,
+            content_type=PB,
+            headers={"Content-Encoding": "gzip"},
+        )
         assert status == 413
         small = gzip.compress(request(chat_span(7)))
-        status, _ = post(server.http_endpoint, "traces", small, key=server.key, content_type=PB,
-                         headers={"Content-Encoding": "gzip"})
+        status, _ = post(
+            server.http_endpoint,
+            "traces",
+            small,
+            key=server.key,
+            content_type=PB,
+            headers={"Content-Encoding": "gzip"},
+        )
         assert status == 200
         assert totals(server.db) == (1, "0.004500")
     finally:
@@ -113,14 +133,20 @@ def test_keys_missing_unknown_revoked(server: LiveServer) -> None:
 
 
 def test_trusted_key_takes_user_from_telemetry(server: LiveServer) -> None:
-    token, _ = create_key(server.running.engine, org="acme", workspace="gw", user=None, trusted=True)
+    token, _ = create_key(
+        server.running.engine, org="acme", workspace="gw", user=None, trusted=True
+    )
     body = request(chat_span(1, **{"user.email": "carol@example.com"}), chat_span(2))
     assert post(server.http_endpoint, "traces", body, key=token, content_type=PB)[0] == 200
     # A normal key ignores what the span claims.
     body = request(chat_span(3, **{"user.email": "mallory@example.com"}))
     assert post(server.http_endpoint, "traces", body, key=server.key, content_type=PB)[0] == 200
     users = {r["user"]: r["cost_usd"] for r in spend_json(server.db, "user")}
-    assert users == {"carol@example.com": "0.004500", "unattributed": "0.004500", "alice": "0.004500"}
+    assert users == {
+        "carol@example.com": "0.004500",
+        "unattributed": "0.004500",
+        "alice": "0.004500",
+    }
 
 
 def test_health_endpoint(server: LiveServer) -> None:

@@ -20,26 +20,36 @@ def _emit(exporter: SpanExporter, agent: str, calls: list[dict[str, object]]) ->
     provider = TracerProvider(resource=Resource.create({"service.name": "my-agent-svc"}))
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     tracer = provider.get_tracer("test")
-    with tracer.start_as_current_span("invoke_agent", attributes={
-        "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": agent,
-        # Parent totals must never add cost on top of the children.
-        "gen_ai.usage.input_tokens": 999_999, "gen_ai.usage.output_tokens": 999_999,
-    }):
+    with tracer.start_as_current_span(
+        "invoke_agent",
+        attributes={
+            "gen_ai.operation.name": "invoke_agent",
+            "gen_ai.agent.name": agent,
+            # Parent totals must never add cost on top of the children.
+            "gen_ai.usage.input_tokens": 999_999,
+            "gen_ai.usage.output_tokens": 999_999,
+        },
+    ):
         for attrs in calls:
-            with tracer.start_as_current_span(f"chat {attrs['gen_ai.request.model']}",
-                                              attributes={"gen_ai.operation.name": "chat",
-                                                          "gen_ai.agent.name": agent, **attrs}):
+            with tracer.start_as_current_span(
+                f"chat {attrs['gen_ai.request.model']}",
+                attributes={"gen_ai.operation.name": "chat", "gen_ai.agent.name": agent, **attrs},
+            ):
                 pass
     provider.shutdown()
 
 
 SONNET_CALL = {  # $3/M input, $15/M output: 10_000*3 + 2_000*15 = $0.060000
-    "gen_ai.provider.name": "anthropic", "gen_ai.request.model": "claude-sonnet-4-5",
-    "gen_ai.usage.input_tokens": 10_000, "gen_ai.usage.output_tokens": 2_000,
+    "gen_ai.provider.name": "anthropic",
+    "gen_ai.request.model": "claude-sonnet-4-5",
+    "gen_ai.usage.input_tokens": 10_000,
+    "gen_ai.usage.output_tokens": 2_000,
 }
 GPT_CALL = {  # input incl. 1000 cached: 3000*1.25 + 1000*0.125 + 500*10 = $0.008875
-    "gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-5.1",
-    "gen_ai.usage.input_tokens": 4_000, "gen_ai.usage.cache_read.input_tokens": 1_000,
+    "gen_ai.provider.name": "openai",
+    "gen_ai.request.model": "gpt-5.1",
+    "gen_ai.usage.input_tokens": 4_000,
+    "gen_ai.usage.cache_read.input_tokens": 1_000,
     "gen_ai.usage.output_tokens": 500,
 }
 
@@ -48,10 +58,13 @@ def test_sdk_http_and_grpc_exporters_priced_exactly(live_server: LiveServer) -> 
     headers = {"authorization": f"Bearer {live_server.key}"}
     http = HttpSpanExporter(endpoint=f"{live_server.http_endpoint}/v1/traces", headers=headers)
     _emit(http, "planner", [SONNET_CALL, SONNET_CALL, SONNET_CALL])
-    grpc = GrpcSpanExporter(endpoint=f"127.0.0.1:{live_server.grpc_port}", insecure=True,
-                            headers=headers)
+    grpc = GrpcSpanExporter(
+        endpoint=f"127.0.0.1:{live_server.grpc_port}", insecure=True, headers=headers
+    )
     _emit(grpc, "coder", [GPT_CALL])
-    by_agent = {r["agent"]: (r["calls"], r["cost_usd"]) for r in spend_json(live_server.db, "agent", "1h")}
+    by_agent = {
+        r["agent"]: (r["calls"], r["cost_usd"]) for r in spend_json(live_server.db, "agent", "1h")
+    }
     assert by_agent == {"planner": (3, "0.180000"), "coder": (1, "0.008875")}
     [user] = spend_json(live_server.db, "user", "1h")
     assert (user["user"], user["calls"], user["cost_usd"]) == ("alice", 4, "0.188875")

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select, text
+
 from store.engine import make_engine
 from store.identity import create_key, ensure_default_identity
 from store.migrate import upgrade
@@ -42,15 +43,38 @@ def _ids(engine: Engine) -> tuple[int, int, int]:
 def call_row(ids: tuple[int, int, int], call_id: str, **over: Any) -> dict[str, Any]:
     org_id, ws_id, key_id = ids
     row: dict[str, Any] = {
-        "call_id": call_id, "org_id": org_id, "workspace_id": ws_id, "user_id": None,
-        "user_name": "alice", "key_id": key_id, "agent": "claude-code", "provider": "anthropic",
-        "request_model": "claude-opus-4-8", "response_model": "", "model": "claude-opus-4-8",
-        "operation": "chat", "granularity": "call", "source": "span", "dialect": "claude_code",
-        "start_ns": T0, "end_ns": T0 + 1000, "input_tokens": 1200, "cache_read_tokens": 5000,
-        "cache_write_tokens": 800, "cache_write_1h_tokens": 0, "output_tokens": 300,
-        "reasoning_tokens": 0, "cost_nanousd": 21_000_000, "client_cost_nanousd": None,
-        "price_version": "test", "unpriced_reason": "", "trace_id": "", "span_id": "",
-        "session_id": "s1", "service_name": "claude-code", "created_ns": 0,
+        "call_id": call_id,
+        "org_id": org_id,
+        "workspace_id": ws_id,
+        "user_id": None,
+        "user_name": "alice",
+        "key_id": key_id,
+        "agent": "claude-code",
+        "provider": "anthropic",
+        "request_model": "claude-opus-4-8",
+        "response_model": "",
+        "model": "claude-opus-4-8",
+        "operation": "chat",
+        "granularity": "call",
+        "source": "span",
+        "dialect": "claude_code",
+        "start_ns": T0,
+        "end_ns": T0 + 1000,
+        "input_tokens": 1200,
+        "cache_read_tokens": 5000,
+        "cache_write_tokens": 800,
+        "cache_write_1h_tokens": 0,
+        "output_tokens": 300,
+        "reasoning_tokens": 0,
+        "cost_nanousd": 21_000_000,
+        "client_cost_nanousd": None,
+        "price_version": "test",
+        "unpriced_reason": "",
+        "trace_id": "",
+        "span_id": "",
+        "session_id": "s1",
+        "service_name": "claude-code",
+        "created_ns": 0,
     }
     row.update(over)
     return row
@@ -59,15 +83,30 @@ def call_row(ids: tuple[int, int, int], call_id: str, **over: Any) -> dict[str, 
 def span_row(ids: tuple[int, int, int], span_id: str) -> dict[str, Any]:
     org_id, ws_id, key_id = ids
     return {
-        "trace_id": "ab" * 16, "span_id": span_id, "parent_span_id": "", "name": "chat",
-        "kind": 1, "start_ns": T0, "end_ns": T0 + 5, "status_code": 0, "status_message": "",
-        "org_id": org_id, "workspace_id": ws_id, "key_id": key_id, "service_name": "svc",
-        "scope_name": "", "attributes": "{}", "resource": "{}", "events": "[]",
+        "trace_id": "ab" * 16,
+        "span_id": span_id,
+        "parent_span_id": "",
+        "name": "chat",
+        "kind": 1,
+        "start_ns": T0,
+        "end_ns": T0 + 5,
+        "status_code": 0,
+        "status_message": "",
+        "org_id": org_id,
+        "workspace_id": ws_id,
+        "key_id": key_id,
+        "service_name": "svc",
+        "scope_name": "",
+        "attributes": "{}",
+        "resource": "{}",
+        "events": "[]",
     }
 
 
 def _write(writer: StoreWriter, org_id: int, calls: list[dict[str, Any]], spans=()) -> Any:  # type: ignore[no-untyped-def]
-    batch = WriteBatch(org_id=org_id, calls=[dict(c) for c in calls], spans=[dict(s) for s in spans])
+    batch = WriteBatch(
+        org_id=org_id, calls=[dict(c) for c in calls], spans=[dict(s) for s in spans]
+    )
     return writer.submit(batch).result(timeout=30)
 
 
@@ -90,20 +129,30 @@ def test_resent_batch_adds_nothing(engine: Engine, writer: StoreWriter) -> None:
 
 def test_user_hint_creates_user_and_groups_spend(engine: Engine, writer: StoreWriter) -> None:
     ids = _ids(engine)
-    _write(writer, ids[0], [call_row(ids, "c1", user_name="bob@example.com"),
-                            call_row(ids, "c2", user_name="unattributed")])
+    _write(
+        writer,
+        ids[0],
+        [
+            call_row(ids, "c1", user_name="bob@example.com"),
+            call_row(ids, "c2", user_name="unattributed"),
+        ],
+    )
     by_user = {r.group: r.cost_nanousd for r in spend_by(engine, "user")}
     assert by_user == {"bob@example.com": 21_000_000, "unattributed": 21_000_000}
 
 
-def test_aggregate_billed_only_without_per_call_records(engine: Engine, writer: StoreWriter) -> None:
+def test_aggregate_billed_only_without_per_call_records(
+    engine: Engine, writer: StoreWriter
+) -> None:
     ids = _ids(engine)
     agg = call_row(ids, "agg1", granularity="aggregate", source="metric")
     _write(writer, ids[0], [agg])
     assert _total(engine) == (1, 21_000_000)  # metrics alone: the aggregate is the bill
     _write(writer, ids[0], [call_row(ids, "call1")])
     assert _total(engine) == (1, 21_000_000)  # per-call record arrives: aggregate unbilled
-    _write(writer, ids[0], [call_row(ids, "agg2", granularity="aggregate", start_ns=T0 + MINUTE_NS)])
+    _write(
+        writer, ids[0], [call_row(ids, "agg2", granularity="aggregate", start_ns=T0 + MINUTE_NS)]
+    )
     assert _total(engine) == (1, 21_000_000)  # later aggregate of that session: not billed
     with engine.connect() as conn:
         billed = dict(conn.execute(select(LlmCallRow.call_id, LlmCallRow.billed)).all())  # type: ignore[call-overload]
@@ -114,7 +163,12 @@ def test_unpriced_calls_counted_not_costed(engine: Engine, writer: StoreWriter) 
     ids = _ids(engine)
     _write(writer, ids[0], [call_row(ids, "u1", cost_nanousd=None, model="my-custom-model")])
     [row] = spend_by(engine, "model")
-    assert (row.group, row.calls, row.unpriced_calls, row.cost_nanousd) == ("my-custom-model", 1, 1, 0)
+    assert (row.group, row.calls, row.unpriced_calls, row.cost_nanousd) == (
+        "my-custom-model",
+        1,
+        1,
+        0,
+    )
 
 
 def test_duplicate_description_enriches_stored_call(engine: Engine, writer: StoreWriter) -> None:
