@@ -19,6 +19,10 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision` (idempotent)."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the schema to `revision` (idempotent).
+
+    "heads": feature areas add their revisions on their own branches off 0001, so the schema
+    is the union of every head.
+    """
     command.upgrade(alembic_config(engine), revision)

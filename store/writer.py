@@ -10,7 +10,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,14 +68,16 @@ class StoreWriter:
         *,
         queue_batches: int = DEFAULT_QUEUE_BATCHES,
         max_group_batches: int = DEFAULT_MAX_GROUP_BATCHES,
-        after_commit: Callable[[list[WriteBatch]], None] | None = None,
+        after_commit: Sequence[Callable[[list[WriteBatch]], None]] = (),
     ) -> None:
         if queue_batches < 1 or max_group_batches < 1:
             raise ValueError("queue_batches and max_group_batches must be >= 1")
         self._engine = engine
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_batches)
         self._max_group = max_group_batches
-        self._after_commit = after_commit
+        # Run on the writer thread right after each commit (budget evaluation, alerting):
+        # keep them quick; a failing hook is logged and never fails an ack.
+        self._after_commit = list(after_commit)
         self._user_ids: dict[tuple[int, str], int] = {}
         self._closed = False
         self.stats = WriterStats()
@@ -161,8 +163,9 @@ class StoreWriter:
             self.stats.calls_inserted += c.calls_inserted
             self.stats.calls_duplicate += c.calls_duplicate
             fut.set_result(c)
-        if self._after_commit is not None:
+        batches = [b for b, _ in group]
+        for hook in self._after_commit:
             try:
-                self._after_commit([b for b, _ in group])
+                hook(batches)
             except Exception:  # noqa: BLE001 - post-commit hooks never fail an ack
-                log.exception("after-commit hook failed")
+                log.exception("after-commit hook %r failed", hook)

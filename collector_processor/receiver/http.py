@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from aiohttp import web
 
@@ -36,8 +36,11 @@ def build_http_app(
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     health: Callable[[], Mapping[str, object]] | None = None,
+    extra_routes: Sequence[web.AbstractRouteDef] = (),
 ) -> web.Application:
     """Build the aiohttp application serving the OTLP/HTTP endpoints and GET /health.
+
+    `extra_routes` lets other components (budget check, metrics, evaluations) share the port.
 
     Serve it with aiohttp's default auto_decompress=True so gzip bodies inflate while they
     stream in (bounded by max_body_bytes); a server without it still works, only slower.
@@ -50,6 +53,7 @@ def build_http_app(
             signal.http_path, _export_handler(signal, consumer, auth, max_body_bytes)
         )
     app.router.add_get("/health", _health_handler(health))
+    app.add_routes(extra_routes)
     return app
 
 

@@ -116,12 +116,12 @@ def _call(
     speed = text(attrs, n.CLAUDE_CODE_SPEED)
     return LlmCall(
         call_id=stable_id(
-            DIALECT, model, session, times[1] // NS_PER_MS, input_tokens, output, cache_read, cache_write
+            DIALECT, session, times[1] // NS_PER_MS, input_tokens, output, cache_read, cache_write
         ),
         granularity=GRANULARITY_CALL,
         source=source,
         dialect=DIALECT,
-        provider=text(attrs, n.GEN_AI_PROVIDER_NAME, n.GEN_AI_SYSTEM) or n.PROVIDER_ANTHROPIC,
+        provider=n.PROVIDER_ANTHROPIC,  # fixed: the span says gen_ai.system, the log nothing
         request_model=model,
         response_model=text(attrs, n.GEN_AI_RESPONSE_MODEL),
         operation=n.OP_CHAT,
