@@ -20,7 +20,9 @@ def _placeholder(conn: Connection) -> str:
     return "%s" if conn.dialect.name == "postgresql" else "?"
 
 
-def insert_ignore(conn: Connection, table: str, cols: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+def insert_ignore(
+    conn: Connection, table: str, cols: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
     """INSERT rows, skipping those whose primary key already exists (executemany)."""
     if not rows:
         return

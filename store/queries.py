@@ -83,7 +83,9 @@ def spend_by(
         .order_by(func.sum(r.cost_nanousd).desc(), col)
     )
     with engine.connect() as conn:
-        return [SpendRow(str(row[0]), *(int(v or 0) for v in row[1:])) for row in conn.execute(stmt)]
+        return [
+            SpendRow(str(row[0]), *(int(v or 0) for v in row[1:])) for row in conn.execute(stmt)
+        ]
 
 
 @dataclass(frozen=True, slots=True)
