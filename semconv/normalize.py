@@ -11,7 +11,6 @@ produces nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from semconv import names as n
 from semconv.dialects import claude_code, codex, gemini_cli, genai, openinference, openlit
@@ -152,7 +151,7 @@ def _inherit_agents(
         key = (span.trace_id, span.parent_span_id)
         for _ in range(_MAX_ANCESTRY):
             if key in agents:
-                found[i] = (replace(call, agent_name=agents[key]), span)
+                found[i] = (call._replace(agent_name=agents[key]), span)
                 break
             parent = parent_of.get(key)
             if not parent:

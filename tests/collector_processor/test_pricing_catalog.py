@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from importlib.metadata import version
@@ -142,8 +141,7 @@ def _call(
     reasoning_tokens: int = 0,
 ) -> LlmCall:
     call = LlmCall("c", GRANULARITY_CALL, "span", "test", provider, model, "", "chat", start_ns, 0)
-    return replace(
-        call,
+    return call._replace(
         input_tokens=input_tokens,
         cache_read_tokens=cache_read_tokens,
         cache_write_tokens=cache_write_tokens,

@@ -6,7 +6,6 @@ USD/MTok x tokens = micro-USD, so nano-USD = sum(tokens x rate) x 1000.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -152,7 +151,7 @@ def test_aggregate_is_not_judged_as_one_long_request(pricer: Pricer) -> None:
     # A session total of 300k input tokens over many calls stays at Sonnet 4.5 base rates:
     # 300000x3 + 10000x15 = 900000 + 150000 micro-USD.  (As one call it would be at the tier.)
     one = call("anthropic", "claude-sonnet-4-5", input_tokens=300_000, output_tokens=10_000)
-    session = replace(one, granularity=GRANULARITY_AGGREGATE)
+    session = one._replace(granularity=GRANULARITY_AGGREGATE)
     assert pricer.price(session).cost_nanousd == 1_050_000_000
     # one call: 300000x6 + 10000x22.5 = 1800000 + 225000
     assert pricer.price(one).cost_nanousd == 2_025_000_000
@@ -270,8 +269,8 @@ def test_unpriced_is_none_never_zero(
 
 def test_response_model_wins_over_request_model(pricer: Pricer) -> None:
     # Requested an alias, served Opus 4.8 ($5 in): 1000x5 = 5000 micro-USD.
-    c = replace(
-        call("anthropic", "unknown-alias", input_tokens=1000), response_model="claude-opus-4-8"
+    c = call("anthropic", "unknown-alias", input_tokens=1000)._replace(
+        response_model="claude-opus-4-8"
     )
     assert pricer.price(c).cost_nanousd == 5_000_000
 

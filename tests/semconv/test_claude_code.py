@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -125,7 +124,7 @@ def test_a_different_call_gets_a_different_id(change: dict) -> None:
 
 def test_a_call_a_millisecond_later_gets_a_different_id() -> None:
     base = _only(normalize_logs([_log()]).calls).call_id
-    later = replace(_log(), time_ns=LOG_NS + 1_000_000)
+    later = _log()._replace(time_ns=LOG_NS + 1_000_000)
     assert _only(normalize_logs([later]).calls).call_id != base
 
 
@@ -155,14 +154,12 @@ def test_interaction_span_and_other_events_produce_nothing() -> None:
 
 
 def test_detected_by_span_name_when_the_service_name_is_overridden() -> None:
-    renamed = replace(_span(), resource={"service.name": "my-ide"})
+    renamed = _span()._replace(resource={"service.name": "my-ide"})
     assert _only(normalize_spans([renamed]).calls).dialect == "claude_code"
 
 
 def test_detected_by_event_name_when_the_body_is_missing() -> None:
-    event = replace(
-        _log(),
-        body=None,
+    event = _log()._replace(body=None,
         event_name="claude_code.api_request",
         resource={"service.name": "renamed"},
     )

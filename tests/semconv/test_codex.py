@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -125,7 +124,7 @@ def test_unusable_counts_are_rejected() -> None:
 
 
 def test_detected_by_scope_when_the_service_is_renamed() -> None:
-    renamed = replace(_completed(), resource={"service.name": "my-codex-wrapper"})
+    renamed = _completed()._replace(resource={"service.name": "my-codex-wrapper"})
     assert normalize_logs([renamed]).calls[0].dialect == "codex"
 
 
