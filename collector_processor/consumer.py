@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from semconv.records import LogRecord, MetricPoint, SpanRecord
 
@@ -47,3 +47,16 @@ class Consumer(Protocol):
     async def consume_logs(self, logs: list[LogRecord], key: IngestKey) -> ExportOutcome: ...
 
     async def consume_metrics(self, points: list[MetricPoint], key: IngestKey) -> ExportOutcome: ...
+
+
+@runtime_checkable
+class EncodedConsumer(Protocol):
+    """A consumer that decodes bodies itself (e.g. in worker processes, off the event loop).
+
+    Receivers prefer it when available; it raises errors.DecodeError for undecodable bodies
+    exactly as collector_processor.otlp.decode does.
+    """
+
+    async def consume_encoded(
+        self, signal: str, body: bytes, encoding: str, key: IngestKey
+    ) -> ExportOutcome: ...

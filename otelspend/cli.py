@@ -88,6 +88,14 @@ def _open_store(db: str) -> Any:
     help="Write-queue bound; beyond it clients get 429 + Retry-After.",
 )
 @click.option(
+    "--decode-workers",
+    envvar="OTELSPEND_DECODE_WORKERS",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Processes that decode and normalize OTLP bodies [default: one per CPU; "
+    "0 = decode in the serving process].",
+)
+@click.option(
     "--key/--no-key",
     "make_key",
     envvar="OTELSPEND_MAKE_KEY",
@@ -112,6 +120,7 @@ def serve(
     no_gateway: bool,
     max_body_bytes: int,
     queue_batches: int,
+    decode_workers: int | None,
     make_key: bool,
     log_level: str,
 ) -> None:
@@ -130,6 +139,7 @@ def serve(
             no_auth=no_auth,
             max_body_bytes=max_body_bytes,
             queue_batches=queue_batches,
+            **({} if decode_workers is None else {"decode_workers": decode_workers}),
         )
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc

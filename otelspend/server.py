@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 import signal
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from sqlmodel import Session, select
 from collector_processor.auth import KeyAuthenticator, NoAuthAuthenticator
 from collector_processor.consumer import Authenticator, IngestKey
 from collector_processor.pipeline import Pipeline, summarize_counters
+from collector_processor.prepare_pool import PreparePool
 from collector_processor.pricing.catalog import GenaiPricesCatalog
 from collector_processor.pricing.engine import Pricer
 from collector_processor.receiver.grpc import start_grpc_server
@@ -36,6 +38,14 @@ DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
 _LOCAL_KEY_PREFIX = "osk_noauth"
 
 
+_MAX_DEFAULT_DECODE_WORKERS = 4
+
+
+def default_decode_workers() -> int:
+    """One decode process per CPU, at most 4 (each costs ~60 MB of memory)."""
+    return min(os.cpu_count() or 1, _MAX_DEFAULT_DECODE_WORKERS)
+
+
 @dataclass
 class ServeConfig:
     """Everything `otelspend serve` needs; validated at construction."""
@@ -47,6 +57,7 @@ class ServeConfig:
     no_auth: bool = False
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     queue_batches: int = 64
+    decode_workers: int = field(default_factory=lambda: default_decode_workers())
 
     def __post_init__(self) -> None:
         for name in ("otlp_grpc_port", "otlp_http_port"):
@@ -55,6 +66,8 @@ class ServeConfig:
                 raise ValueError(f"{name.replace('_', '-')} must be 0..65535, got {port}")
         if self.max_body_bytes < 1024:
             raise ValueError("max-body-bytes must be at least 1024")
+        if self.decode_workers < 0:
+            raise ValueError("decode-workers must be >= 0 (0 decodes in the serving process)")
 
 
 @dataclass
@@ -121,7 +134,10 @@ async def start_server(cfg: ServeConfig) -> RunningServer:
     catalog = GenaiPricesCatalog()
     _record_price_version(engine, catalog.version)
     writer = StoreWriter(engine, queue_batches=cfg.queue_batches)
-    pipeline = Pipeline(writer, Pricer(catalog))
+    pool = PreparePool(cfg.decode_workers) if cfg.decode_workers else None
+    if pool is not None:
+        await asyncio.to_thread(pool.warm_up)
+    pipeline = Pipeline(writer, Pricer(catalog), pool)
     keys = KeyAuthenticator(engine)
     auth: Authenticator = NoAuthAuthenticator(keys, _local_key(engine)) if cfg.no_auth else keys
 
@@ -144,6 +160,8 @@ async def start_server(cfg: ServeConfig) -> RunningServer:
     http_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     running = RunningServer(engine, writer, pipeline, grpc_port, http_port)
     running._closers += [lambda: grpc_server.stop(grace=5), runner.cleanup]
+    if pool is not None:
+        running._closers.insert(0, pool.close)  # closers run in reverse: workers stop last
     return running
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -67,7 +67,7 @@ class SpanRow(SQLModel, table=True):
     __tablename__ = "spans"
     __table_args__ = (
         Index("ix_spans_org_start", "org_id", "start_ns"),
-        Index("ix_spans_trace", "trace_id"),
+        # No separate trace_id index: the primary key (trace_id, span_id) serves trace lookups.
     )
     trace_id: str = Field(primary_key=True)
     span_id: str = Field(primary_key=True)
@@ -96,6 +96,15 @@ class LlmCallRow(SQLModel, table=True):
         Index("ix_llm_calls_org_minute", "org_id", "minute"),
         Index("ix_llm_calls_org_session", "org_id", "session_id"),
         Index("ix_llm_calls_trace", "trace_id"),
+        # Every per-call insert asks "does this session have billed aggregates to unbill?":
+        # a partial index holds only the (rare) aggregate rows, so the probe stays cheap.
+        Index(
+            "ix_llm_calls_aggregates",
+            "org_id",
+            "session_id",
+            sqlite_where=text("granularity = 'aggregate'"),
+            postgresql_where=text("granularity = 'aggregate'"),
+        ),
     )
     call_id: str = Field(primary_key=True)
     org_id: int

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy import Connection, and_, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from store.bulk import insert_ignore, insert_ignore_returning
@@ -37,7 +37,25 @@ ROLLUP = SpendMinute.__table__  # type: ignore[attr-defined]
 USERS = User.__table__  # type: ignore[attr-defined]
 _NS_PER_MINUTE = 60_000_000_000
 _CALL_COLUMNS = tuple(c.name for c in CALLS.columns)
-_SPAN_COLUMNS = tuple(c.name for c in SPANS.columns)
+# What a prepared span row holds (collector_processor.prepare builds it in this order), and
+# the three identity columns the serving process appends from the ingest key.
+SPAN_VALUE_COLUMNS = (
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "name",
+    "kind",
+    "start_ns",
+    "end_ns",
+    "status_code",
+    "status_message",
+    "service_name",
+    "scope_name",
+    "attributes",
+    "resource",
+    "events",
+)
+SPAN_INSERT_COLUMNS = (*SPAN_VALUE_COLUMNS, "org_id", "workspace_id", "key_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +76,8 @@ def write_group(
 ) -> list[WriteCounts]:
     """Write a group of batches inside the caller's transaction."""
     _resolve_users(conn, batches, user_cache)
-    spans = [tuple(row[c] for c in _SPAN_COLUMNS) for b in batches for row in b.spans]
-    insert_ignore(conn, "spans", _SPAN_COLUMNS, spans)
+    spans = [row for b in batches for row in b.spans]
+    insert_ignore(conn, "spans", SPAN_INSERT_COLUMNS, spans)
     deltas: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(ROLLUP_MEASURES))
     counts = [_write_calls(conn, b.calls, deltas) for b in batches]
     _apply_rollup(conn, deltas)
@@ -154,7 +172,8 @@ def _unbill_aggregates(
         # One SELECT per batch finds the (rare) aggregates to unbill; the UPDATE runs only then.
         stmt = (
             select(*cols)
-            .where(CALLS.c.org_id == org_id, CALLS.c.granularity == "aggregate")
+            # A literal, not a bound parameter: only then can the partial index be used.
+            .where(CALLS.c.org_id == org_id, text("granularity = 'aggregate'"))
             .where(CALLS.c.billed.is_(True))
             .where(CALLS.c.session_id.in_([s for o, s in sessions if o == org_id]))
         )

@@ -38,12 +38,14 @@ class WriterClosed(Exception):
 class WriteBatch:
     """Rows of one export request, ready for the store.
 
+    `spans` are tuples in write_ops.SPAN_INSERT_COLUMNS order (built without per-row dicts:
+    this is the hottest loop of ingest).
     `calls` rows may carry user_id None plus a `user_name` to resolve (trusted senders and
     the "unattributed" bucket); the writer creates missing users.
     """
 
     org_id: int
-    spans: list[dict[str, Any]] = field(default_factory=list)
+    spans: list[tuple[Any, ...]] = field(default_factory=list)
     calls: list[dict[str, Any]] = field(default_factory=list)
 
 

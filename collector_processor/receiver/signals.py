@@ -17,7 +17,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
 from collector_processor import errors
-from collector_processor.consumer import Consumer, ExportOutcome, IngestKey
+from collector_processor.consumer import Consumer, EncodedConsumer, ExportOutcome, IngestKey
 from collector_processor.otlp import decode
 
 ENCODING_PROTOBUF = decode.ENCODING_PROTOBUF
@@ -115,6 +115,9 @@ async def export_request(
     signal: Signal, consumer: Consumer, key: IngestKey, body: bytes, encoding: str
 ) -> Message:
     """Decode one export request body, hand it to the consumer, and return the response."""
+    if isinstance(consumer, EncodedConsumer):
+        # The consumer decodes (in worker processes): the body crosses as bytes.
+        return export_response(signal, await consumer.consume_encoded(signal.name, body, encoding, key))
     if len(body) <= INLINE_DECODE_MAX_BYTES:
         records = signal.decode(body, encoding)
     else:

@@ -6,6 +6,8 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+import store.tables_budgets  # noqa: F401
+import store.tables_prices  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata

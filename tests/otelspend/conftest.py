@@ -46,9 +46,11 @@ def run_server(db: str, **cfg: object) -> Iterator[LiveServer]:
 
 @pytest.fixture
 def live_server(db_url: str) -> Iterator[LiveServer]:
-    yield from run_server(db_url)
+    # One decode worker process: the production path (bodies over 32 KiB go to it).
+    yield from run_server(db_url, decode_workers=1)
 
 
 @pytest.fixture
 def live_sqlite_server(sqlite_url: str) -> Iterator[LiveServer]:
-    yield from run_server(sqlite_url)
+    # Decoding in the serving process keeps these many short tests fast.
+    yield from run_server(sqlite_url, decode_workers=0)

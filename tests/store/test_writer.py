@@ -13,6 +13,7 @@ from store.identity import create_key, ensure_default_identity
 from store.migrate import upgrade
 from store.queries import spend_by
 from store.tables import LlmCallRow
+from store.write_ops import SPAN_INSERT_COLUMNS
 from store.writer import QueueFull, StoreWriter, WriteBatch
 
 MINUTE_NS = 60_000_000_000
@@ -80,32 +81,20 @@ def call_row(ids: tuple[int, int, int], call_id: str, **over: Any) -> dict[str, 
     return row
 
 
-def span_row(ids: tuple[int, int, int], span_id: str) -> dict[str, Any]:
+def span_row(ids: tuple[int, int, int], span_id: str) -> tuple[object, ...]:
     org_id, ws_id, key_id = ids
-    return {
-        "trace_id": "ab" * 16,
-        "span_id": span_id,
-        "parent_span_id": "",
-        "name": "chat",
-        "kind": 1,
-        "start_ns": T0,
-        "end_ns": T0 + 5,
-        "status_code": 0,
-        "status_message": "",
-        "org_id": org_id,
-        "workspace_id": ws_id,
-        "key_id": key_id,
-        "service_name": "svc",
-        "scope_name": "",
-        "attributes": "{}",
-        "resource": "{}",
-        "events": "[]",
+    values = {
+        "trace_id": "ab" * 16, "span_id": span_id, "parent_span_id": "", "name": "chat",
+        "kind": 1, "start_ns": T0, "end_ns": T0 + 5, "status_code": 0, "status_message": "",
+        "org_id": org_id, "workspace_id": ws_id, "key_id": key_id, "service_name": "svc",
+        "scope_name": "", "attributes": "{}", "resource": "{}", "events": "[]",
     }
+    return tuple(values[c] for c in SPAN_INSERT_COLUMNS)
 
 
 def _write(writer: StoreWriter, org_id: int, calls: list[dict[str, Any]], spans=()) -> Any:  # type: ignore[no-untyped-def]
     batch = WriteBatch(
-        org_id=org_id, calls=[dict(c) for c in calls], spans=[dict(s) for s in spans]
+        org_id=org_id, calls=[dict(c) for c in calls], spans=list(spans)
     )
     return writer.submit(batch).result(timeout=30)
 

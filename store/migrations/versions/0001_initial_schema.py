@@ -69,6 +69,13 @@ def upgrade() -> None:
         batch_op.create_index("ix_llm_calls_org_minute", ["org_id", "minute"], unique=False)
         batch_op.create_index("ix_llm_calls_org_session", ["org_id", "session_id"], unique=False)
         batch_op.create_index("ix_llm_calls_trace", ["trace_id"], unique=False)
+        batch_op.create_index(
+            "ix_llm_calls_aggregates",
+            ["org_id", "session_id"],
+            unique=False,
+            sqlite_where=sa.text("granularity = 'aggregate'"),
+            postgresql_where=sa.text("granularity = 'aggregate'"),
+        )
 
     op.create_table(
         "orgs",
@@ -113,7 +120,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("spans", schema=None) as batch_op:
         batch_op.create_index("ix_spans_org_start", ["org_id", "start_ns"], unique=False)
-        batch_op.create_index("ix_spans_trace", ["trace_id"], unique=False)
 
     op.create_table(
         "spend_minutes",
@@ -221,7 +227,6 @@ def downgrade() -> None:
 
     op.drop_table("spend_minutes")
     with op.batch_alter_table("spans", schema=None) as batch_op:
-        batch_op.drop_index("ix_spans_trace")
         batch_op.drop_index("ix_spans_org_start")
 
     op.drop_table("spans")
@@ -231,6 +236,7 @@ def downgrade() -> None:
 
     op.drop_table("orgs")
     with op.batch_alter_table("llm_calls", schema=None) as batch_op:
+        batch_op.drop_index("ix_llm_calls_aggregates")
         batch_op.drop_index("ix_llm_calls_trace")
         batch_op.drop_index("ix_llm_calls_org_session")
         batch_op.drop_index("ix_llm_calls_org_minute")
