@@ -13,17 +13,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from semconv.normalize import normalize_logs, normalize_metrics
-from semconv.records import LlmCall, LogRecord, MetricPoint, SpanRecord
-from store.identity import UNATTRIBUTED_USER
-from store.writer import QueueFull, StoreWriter, WriteBatch, WriterClosed
-
 from collector_processor.attribution import agent_of, attributed_user
 from collector_processor.consumer import ExportOutcome, IngestKey
 from collector_processor.errors import Overloaded, Unavailable
 from collector_processor.prepare import Prepared, prepare, prepare_spans
 from collector_processor.prepare_pool import PreparePool
 from collector_processor.pricing.engine import Pricer
+from semconv.normalize import normalize_logs, normalize_metrics
+from semconv.records import LlmCall, LogRecord, MetricPoint, SpanRecord
+from store.identity import UNATTRIBUTED_USER
+from store.writer import QueueFull, StoreWriter, WriteBatch, WriterClosed
 
 _NANO = Decimal(1_000_000_000)
 _MAX_REASONS_IN_MESSAGE = 3

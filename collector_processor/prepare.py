@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import orjson
+
+from collector_processor.otlp.decode import decode_logs, decode_metrics, decode_traces
 from semconv.normalize import normalize_logs, normalize_metrics, normalize_spans
 from semconv.records import LlmCall, NormalizedBatch, Rejection, SpanRecord
 
-from collector_processor.otlp.decode import decode_logs, decode_metrics, decode_traces
 
 class Prepared(NamedTuple):
     """One request, decoded and normalized: what the serving process needs to commit it."""
@@ -63,11 +64,25 @@ def span_values(span: SpanRecord, resource_json: dict[int, str]) -> tuple[Any, .
         res = resource_json[id(span.resource)] = _dumps(span.resource)
     events = "[]"
     if span.events:
-        events = _dumps([{"name": e.name, "time_ns": e.time_ns, "attributes": e.attributes}
-                         for e in span.events])
+        events = _dumps(
+            [
+                {"name": e.name, "time_ns": e.time_ns, "attributes": e.attributes}
+                for e in span.events
+            ]
+        )
     return (
-        span.trace_id, span.span_id, span.parent_span_id, span.name, span.kind, span.start_ns,
-        span.end_ns, span.status_code, span.status_message,
-        str(span.resource.get("service.name", "")), span.scope_name, _dumps(span.attributes),
-        res, events,
+        span.trace_id,
+        span.span_id,
+        span.parent_span_id,
+        span.name,
+        span.kind,
+        span.start_ns,
+        span.end_ns,
+        span.status_code,
+        span.status_message,
+        str(span.resource.get("service.name", "")),
+        span.scope_name,
+        _dumps(span.attributes),
+        res,
+        events,
     )

@@ -33,7 +33,9 @@ class PreparePool:
 
     def warm_up(self) -> None:
         """Start every worker now (imports take ~1 s) instead of on the first request."""
-        futures = [self._executor.submit(prepare, "logs", b"", "protobuf") for _ in range(self.workers)]
+        futures = [
+            self._executor.submit(prepare, "logs", b"", "protobuf") for _ in range(self.workers)
+        ]
         for f in futures:
             f.result(timeout=120)
 

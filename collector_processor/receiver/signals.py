@@ -117,7 +117,9 @@ async def export_request(
     """Decode one export request body, hand it to the consumer, and return the response."""
     if isinstance(consumer, EncodedConsumer):
         # The consumer decodes (in worker processes): the body crosses as bytes.
-        return export_response(signal, await consumer.consume_encoded(signal.name, body, encoding, key))
+        return export_response(
+            signal, await consumer.consume_encoded(signal.name, body, encoding, key)
+        )
     if len(body) <= INLINE_DECODE_MAX_BYTES:
         records = signal.decode(body, encoding)
     else:
