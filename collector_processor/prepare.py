@@ -58,7 +58,7 @@ def _dumps(value: Any) -> str:
 
 
 def span_values(span: SpanRecord, resource_json: dict[int, str]) -> tuple[Any, ...]:
-    """A span's row values (store SPAN_VALUE_COLUMNS order); `resource_json` memoizes shared resources."""
+    """A span's row values (store SPAN_VALUE_COLUMNS order), shared resources JSON-ed once."""
     res = resource_json.get(id(span.resource))
     if res is None:
         res = resource_json[id(span.resource)] = _dumps(span.resource)
