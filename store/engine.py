@@ -25,12 +25,20 @@ def is_sqlite(url: str) -> bool:
     return normalize_db_url(url).startswith("sqlite")
 
 
-def make_engine(url: str = DEFAULT_DB_URL, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, synchronous=NORMAL and a busy timeout."""
+def make_engine(
+    url: str = DEFAULT_DB_URL, *, manual_checkpoints: bool = False, **kwargs: Any
+) -> Engine:
+    """Create an engine; SQLite gets WAL, synchronous=NORMAL and a busy timeout.
+
+    manual_checkpoints: turn SQLite's in-commit auto-checkpoint off (the caller runs a
+    store.checkpoint.WalCheckpointer instead).
+    """
     url = normalize_db_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        if manual_checkpoints:
+            event.listen(engine, "connect", _no_auto_checkpoint)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
@@ -45,4 +53,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
     # Random trace/call ids land all over the primary-key indexes: keep their pages cached.
     cur.execute(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")
+    cur.close()
+
+
+def _no_auto_checkpoint(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA wal_autocheckpoint=0")
     cur.close()
