@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from otelspend.cli import main
 
+from otelspend.cli import main
 from tests.otelspend.helpers import post_fixture, spend_json
 
 OTELSPEND = str(Path(sys.executable).with_name("otelspend"))
