@@ -16,10 +16,11 @@ from typing import Any
 from collector_processor.attribution import agent_of, attributed_user
 from collector_processor.consumer import ExportOutcome, IngestKey
 from collector_processor.errors import Overloaded, Unavailable
-from collector_processor.prepare import Prepared, prepare, prepare_spans
+from collector_processor.evaluations.rows import add_to_batch, warning_message
+from collector_processor.prepare import Prepared, prepare, prepare_logs, prepare_spans
 from collector_processor.prepare_pool import PreparePool
 from collector_processor.pricing.engine import Pricer
-from semconv.normalize import normalize_logs, normalize_metrics
+from semconv.normalize import normalize_metrics
 from semconv.records import LlmCall, LogRecord, MetricPoint, SpanRecord
 from store.identity import UNATTRIBUTED_USER
 from store.writer import QueueFull, StoreWriter, WriteBatch, WriterClosed
@@ -61,9 +62,8 @@ class Pipeline:
         return await self._commit("traces", key, prepare_spans(spans))
 
     async def consume_logs(self, logs: list[LogRecord], key: IngestKey) -> ExportOutcome:
-        """Store the calls that log events describe."""
-        norm = normalize_logs(logs)
-        return await self._commit("logs", key, Prepared(len(logs), [], norm.calls, norm.rejections))
+        """Store the calls and evaluations that log events describe."""
+        return await self._commit("logs", key, prepare_logs(logs))
 
     async def consume_metrics(self, points: list[MetricPoint], key: IngestKey) -> ExportOutcome:
         """Store the per-session aggregates that metric points describe."""
@@ -78,14 +78,18 @@ class Pipeline:
             spans=[row + tail for row in prepared.span_rows],
             calls=[self._call_row(c, key) for c in prepared.calls],
         )
-        if batch.spans or batch.calls:
+        add_to_batch(batch, prepared.evaluations, key)
+        if batch.spans or batch.calls or batch.evaluations:
             await self._write(batch)
         counters = self.counters[signal]
         rejected = len(prepared.rejections)
         counters.received += prepared.received
         counters.rejected += rejected
         counters.accepted += prepared.received - rejected
-        return ExportOutcome(rejected=rejected, message=rejection_message(prepared))
+        message = rejection_message(prepared)
+        warning = warning_message(prepared.evaluations)  # the spans were stored: not rejected
+        message = "; ".join(m for m in (message, warning) if m)
+        return ExportOutcome(rejected=rejected, message=message)
 
     async def _write(self, batch: WriteBatch) -> None:
         try:
@@ -100,7 +104,7 @@ class Pipeline:
             raise Unavailable(f"store commit failed: {exc.__class__.__name__}") from exc
 
     def _call_row(self, call: LlmCall, key: IngestKey) -> dict[str, Any]:
-        price = self._pricer.price(call)
+        price = self._pricer.price(call, key.org_id, key.workspace_id)
         user_id, user_name = attributed_user(call, key)
         return {
             "call_id": call.call_id,

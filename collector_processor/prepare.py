@@ -13,8 +13,9 @@ from typing import Any, NamedTuple
 import orjson
 
 from collector_processor.otlp.decode import decode_logs, decode_metrics, decode_traces
+from semconv.evaluations import FoundEvaluations, log_evaluations, span_evaluations
 from semconv.normalize import normalize_logs, normalize_metrics, normalize_spans
-from semconv.records import LlmCall, NormalizedBatch, Rejection, SpanRecord
+from semconv.records import LlmCall, LogRecord, NormalizedBatch, Rejection, SpanRecord
 
 
 class Prepared(NamedTuple):
@@ -24,6 +25,7 @@ class Prepared(NamedTuple):
     span_rows: list[tuple[Any, ...]]  # values in store SPAN_VALUE_COLUMNS order
     calls: list[LlmCall]
     rejections: list[Rejection]
+    evaluations: FoundEvaluations | None = None  # gen_ai.evaluation.result events, links
 
 
 def prepare(signal: str, body: bytes, encoding: str) -> Prepared:
@@ -31,8 +33,7 @@ def prepare(signal: str, body: bytes, encoding: str) -> Prepared:
     if signal == "traces":
         return prepare_spans(decode_traces(body, encoding))
     if signal == "logs":
-        logs = decode_logs(body, encoding)
-        return _prepared(len(logs), [], normalize_logs(logs))
+        return prepare_logs(decode_logs(body, encoding))
     if signal == "metrics":
         points = decode_metrics(body, encoding)
         return _prepared(len(points), [], normalize_metrics(points))
@@ -45,7 +46,18 @@ def prepare_spans(spans: list[SpanRecord]) -> Prepared:
     bad = {r.index for r in norm.rejections}
     resource_json: dict[int, str] = {}
     rows = [span_values(s, resource_json) for i, s in enumerate(spans) if i not in bad]
-    return _prepared(len(spans), rows, norm)
+    return Prepared(len(spans), rows, norm.calls, norm.rejections, span_evaluations(spans))
+
+
+def prepare_logs(logs: list[LogRecord]) -> Prepared:
+    """Normalize logs; an evaluation record that cannot be used is rejected like a bad call."""
+    norm = normalize_logs(logs)
+    found = log_evaluations(logs)
+    rejections = norm.rejections
+    if found.problems:
+        rejections = sorted([*rejections, *found.problems], key=lambda r: r.index)
+        found.problems = []
+    return Prepared(len(logs), [], norm.calls, rejections, found)
 
 
 def _prepared(received: int, rows: list[tuple[Any, ...]], norm: NormalizedBatch) -> Prepared:

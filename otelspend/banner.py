@@ -4,7 +4,14 @@ from __future__ import annotations
 
 
 def banner(
-    *, db: str, host: str, grpc_port: int, http_port: int, key: str | None, no_auth: bool
+    *,
+    db: str,
+    host: str,
+    grpc_port: int,
+    http_port: int,
+    key: str | None,
+    no_auth: bool,
+    ui_url: str | None = None,
 ) -> str:
     """Render the start-up text (the key appears here once and nowhere else)."""
     http = f"http://{host}:{http_port}"
@@ -13,6 +20,7 @@ def banner(
         f"  store      {db}",
         f"  OTLP/gRPC  http://{host}:{grpc_port}",
         f"  OTLP/HTTP  {http}   (POST /v1/traces /v1/logs /v1/metrics, GET /health)",
+        *([f"  UI         {ui_url}"] if ui_url else []),
         "",
     ]
     if no_auth:

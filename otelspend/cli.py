@@ -11,14 +11,22 @@ from typing import Any
 
 import click
 
+from collector_processor.budgets.alerts import DEFAULT_UI_URL
 from otelspend.banner import banner
+from otelspend.cli_alerts import alerts, audit, members
+from otelspend.cli_budgets import budgets
+from otelspend.cli_evals import eval_group, reconcile_group
+from otelspend.cli_onboard import hook, onboard
+from otelspend.cli_prices import prices
+from otelspend.cli_requests import requests
+from otelspend.cli_ui import demo, store_empty, ui
 from otelspend.config import load_default_map
 from otelspend.money import usd_str
 from otelspend.timeparse import parse_since, to_ns
 from store.engine import DEFAULT_DB_URL, make_engine
 from store.identity import create_key, list_keys, revoke_key
 from store.migrate import upgrade
-from store.queries import SPEND_GROUPINGS, spend_by, unpriced_models
+from store.queries import SPEND_GROUPINGS, spend_by
 
 _DB_OPTION = click.option(
     "--db",
@@ -69,6 +77,9 @@ def _open_store(db: str) -> Any:
 )
 @click.option("--no-ui", envvar="OTELSPEND_NO_UI", is_flag=True, help="Do not start the UI.")
 @click.option(
+    "--ui-port", envvar="OTELSPEND_UI_PORT", type=int, default=8501, show_default=True
+)
+@click.option(
     "--no-gateway", envvar="OTELSPEND_NO_GATEWAY", is_flag=True, help="Do not start the gateway."
 )
 @click.option(
@@ -110,6 +121,20 @@ def _open_store(db: str) -> Any:
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
 )
+@click.option(
+    "--webhook",
+    "webhooks",
+    multiple=True,
+    envvar="OTELSPEND_WEBHOOKS",
+    help="POST alerts here (Slack-compatible JSON); repeat, or space-separate in the env var.",
+)
+@click.option(
+    "--ui-url",
+    envvar="OTELSPEND_UI_URL",
+    default=DEFAULT_UI_URL,
+    show_default=True,
+    help="Base URL of the UI that alert links point to.",
+)
 def serve(
     db: str,
     host: str,
@@ -117,19 +142,25 @@ def serve(
     otlp_http_port: int,
     no_auth: bool,
     no_ui: bool,
+    ui_port: int,
     no_gateway: bool,
     max_body_bytes: int,
     queue_batches: int,
     decode_workers: int | None,
     make_key: bool,
     log_level: str,
+    webhooks: tuple[str, ...],
+    ui_url: str,
 ) -> None:
     """Run the OTLP receivers (gRPC and HTTP) on the store."""
+    from collector_processor.budgets.control import AlertingConfig
     from otelspend.server import ServeConfig, serve_forever
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if log_level.lower() != "debug":  # one line per migration step is noise at start-up
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         cfg = ServeConfig(
             db=db,
@@ -140,13 +171,19 @@ def serve(
             max_body_bytes=max_body_bytes,
             queue_batches=queue_batches,
             **({} if decode_workers is None else {"decode_workers": decode_workers}),
+            alerting=AlertingConfig(webhooks=webhooks, ui_url=ui_url),
         )
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
-    # The UI and gateway land in later releases; the flags are accepted so scripts keep working.
-    del no_ui, no_gateway
+    # The gateway lands in a later release; the flag is accepted so scripts keep working.
+    del no_gateway
+    uis: list[Any] = []  # the UI subprocess, started once the receivers listen
 
     def on_ready(running: Any) -> None:
+        if not no_ui:
+            from otelspend.ui_process import start_for_serve
+
+            uis.append(start_for_serve(db, host, ui_port, running.http_port, running.grpc_port))
         token = None
         if make_key:
             token, _ = create_key(
@@ -164,6 +201,7 @@ def serve(
                 http_port=running.http_port,
                 key=token,
                 no_auth=no_auth,
+                ui_url=uis[0].url if uis and uis[0] else None,
             ),
             err=False,
         )
@@ -173,6 +211,9 @@ def serve(
         asyncio.run(serve_forever(cfg, on_ready))
     except OSError as exc:
         raise click.ClickException(f"cannot listen: {exc}") from exc
+    finally:
+        for proc in filter(None, uis):
+            proc.stop()
 
 
 @main.command()
@@ -300,36 +341,24 @@ def keys_revoke(db: str, prefix: str) -> None:
     click.echo(f"revoked {prefix}")
 
 
-@main.group()
-def prices() -> None:
-    """Price data."""
-
-
-@prices.command("unpriced")
-@_DB_OPTION
-@click.option("--json", "as_json", is_flag=True)
-def prices_unpriced(db: str, as_json: bool) -> None:
-    """List models seen without a price (their calls are kept and flagged, never $0)."""
-    rows = unpriced_models(_open_store(db))
-    if as_json:
-        click.echo(json.dumps([{f: getattr(r, f) for f in r.__slots__} for r in rows], indent=2))
-        return
-    if not rows:
-        click.echo("Every model seen has a price.")
-        return
-    click.echo(
-        f"{'model':<40} {'provider':<12} {'calls':>7} {'in_tokens':>10} {'out_tokens':>10} users"
-    )
-    for r in rows:
-        click.echo(
-            f"{r.model[:40]:<40} {r.provider[:12]:<12} {r.calls:>7} {r.input_tokens:>10} "
-            f"{r.output_tokens:>10} {r.users:>5}"
-        )
-
-
 @main.command()
 @_DB_OPTION
 def migrate(db: str) -> None:
     """Create or upgrade the database schema (serve does this too)."""
     _open_store(db)
     click.echo("schema is current")
+
+
+main.add_command(budgets)
+main.add_command(alerts)
+main.add_command(requests)
+main.add_command(audit)
+main.add_command(members)
+main.add_command(prices)
+main.add_command(eval_group)
+main.add_command(reconcile_group)
+main.add_command(onboard)
+main.add_command(hook)
+main.add_command(ui)
+main.add_command(demo)
+main.add_command(store_empty)

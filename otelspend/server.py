@@ -16,17 +16,23 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from collector_processor.auth import KeyAuthenticator, NoAuthAuthenticator
+from collector_processor.budget_check import budget_check_routes
+from collector_processor.budgets.control import AlertingConfig, SpendControl
 from collector_processor.consumer import Authenticator, IngestKey
+from collector_processor.evaluations.http import evaluation_routes
 from collector_processor.pipeline import Pipeline, summarize_counters
 from collector_processor.prepare_pool import PreparePool
-from collector_processor.pricing.catalog import GenaiPricesCatalog
 from collector_processor.pricing.engine import Pricer
+from collector_processor.pricing.refresh import PriceBookRefresher
+from collector_processor.pricing.unpriced import UnpricedModelWatch
 from collector_processor.receiver.grpc import start_grpc_server
 from collector_processor.receiver.http import build_http_app
-from store.engine import make_engine
+from store.checkpoint import WalCheckpointer
+from store.engine import is_sqlite, make_engine
 from store.identity import ensure_default_identity, hash_key
 from store.migrate import upgrade
-from store.tables import ApiKey, PriceVersion
+from store.prices import bundled_catalog, ensure_bundled_version
+from store.tables import ApiKey
 from store.writer import StoreWriter
 
 log = logging.getLogger("otelspend")
@@ -58,6 +64,7 @@ class ServeConfig:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     queue_batches: int = 64
     decode_workers: int = field(default_factory=lambda: default_decode_workers())
+    alerting: AlertingConfig = field(default_factory=AlertingConfig)
 
     def __post_init__(self) -> None:
         for name in ("otlp_grpc_port", "otlp_http_port"):
@@ -79,7 +86,10 @@ class RunningServer:
     pipeline: Pipeline
     grpc_port: int
     http_port: int
+    control: SpendControl | None = None
+    prices: PriceBookRefresher | None = None
     _closers: list[Callable[[], Any]] = field(default_factory=list)
+    after_writer: list[Callable[[], Any]] = field(default_factory=list)
 
     async def stop(self) -> None:
         """Stop accepting, finish in-flight requests, drain the writer."""
@@ -88,12 +98,14 @@ class RunningServer:
             if asyncio.iscoroutine(result):
                 await result
         await asyncio.to_thread(self.writer.close)
+        if self.control is not None:  # after the writer: its last commits get evaluated
+            await asyncio.to_thread(self.control.close)
         self.engine.dispose()
 
 
-def prepare_store(db_url: str) -> Engine:
+def prepare_store(db_url: str, *, manual_checkpoints: bool = False) -> Engine:
     """Open the database and migrate it to the current schema."""
-    engine = make_engine(db_url)
+    engine = make_engine(db_url, manual_checkpoints=manual_checkpoints)
     upgrade(engine)
     return engine
 
@@ -120,24 +132,26 @@ def _local_key(engine: Engine) -> IngestKey:
         return IngestKey(row.id, row.org_id, row.workspace_id, None, True, row.prefix)
 
 
-def _record_price_version(engine: Engine, version: str) -> None:
-    with Session(engine) as session:
-        if session.exec(select(PriceVersion).where(PriceVersion.version == version)).first():
-            return
-        session.add(PriceVersion(version=version, source="bundled genai-prices package"))
-        session.commit()
-
-
 async def start_server(cfg: ServeConfig) -> RunningServer:
     """Start the OTLP receivers on a migrated store; returns once both are listening."""
-    engine = prepare_store(cfg.db)
-    catalog = GenaiPricesCatalog()
-    _record_price_version(engine, catalog.version)
-    writer = StoreWriter(engine, queue_batches=cfg.queue_batches)
+    engine = prepare_store(cfg.db, manual_checkpoints=is_sqlite(cfg.db))
+    ensure_bundled_version(engine)
+    pricer = Pricer(bundled_catalog())
+    prices = PriceBookRefresher(engine, pricer)  # stored price changes reach ingest in <= 5 s
+    prices.start()  # loads the stored versions and overrides before the first request
+    unpriced = UnpricedModelWatch(engine)  # on_unpriced_model: a log line unless rewired
+    control = SpendControl(engine, cfg.alerting)
+    writer = StoreWriter(
+        engine,
+        queue_batches=cfg.queue_batches,
+        after_commit=[control.on_commit, unpriced.after_commit],
+    )
+    checkpointer = WalCheckpointer(engine) if is_sqlite(cfg.db) else None
     pool = PreparePool(cfg.decode_workers) if cfg.decode_workers else None
     if pool is not None:
         await asyncio.to_thread(pool.warm_up)
-    pipeline = Pipeline(writer, Pricer(catalog), pool)
+    pipeline = Pipeline(writer, pricer, pool)
+    control.attach(writer, pipeline)
     keys = KeyAuthenticator(engine)
     auth: Authenticator = NoAuthAuthenticator(keys, _local_key(engine)) if cfg.no_auth else keys
 
@@ -146,22 +160,36 @@ async def start_server(cfg: ServeConfig) -> RunningServer:
             "queue_depth": writer.queue_depth,
             "ingest": summarize_counters(pipeline.counters),
             "last_commit_ms": round(writer.stats.last_commit_ms, 2),
-            "price_version": catalog.version,
+            "price_version": pricer.book.versions[0].label,
+            "alerting": control.health(),
         }
 
     grpc_server, grpc_port = await start_grpc_server(
         pipeline, auth, host=cfg.host, port=cfg.otlp_grpc_port, max_body_bytes=cfg.max_body_bytes
     )
-    app = build_http_app(pipeline, auth, max_body_bytes=cfg.max_body_bytes, health=health)
+    app = build_http_app(
+        pipeline,
+        auth,
+        max_body_bytes=cfg.max_body_bytes,
+        health=health,
+        extra_routes=[
+            *control.routes(),
+            *evaluation_routes(writer, auth),
+            *budget_check_routes(engine, auth),
+        ],
+    )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, cfg.host, cfg.otlp_http_port)
     await site.start()
     http_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    running = RunningServer(engine, writer, pipeline, grpc_port, http_port)
+    running = RunningServer(engine, writer, pipeline, grpc_port, http_port, control, prices)
+    running._closers.append(prices.stop)
     running._closers += [lambda: grpc_server.stop(grace=5), runner.cleanup]
     if pool is not None:
         running._closers.insert(0, pool.close)  # closers run in reverse: workers stop last
+    if checkpointer is not None:
+        running.after_writer.append(checkpointer.stop)
     return running
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, insert, select, update
 
 from store.audit import entity_path, record
-from store.budgets import BUDGETS, OVERRIDES, Budget, get_budget, load_overrides
+from store.budgets import BUDGETS, OVERRIDES, Budget, get_budget, load_budgets, load_overrides
 from store.members import Actor, PermissionDenied
 from store.subjects import OrgInfo, keys_of_user
 from store.tables import utcnow
@@ -87,7 +87,9 @@ def list_requests(
 def effective_limit(conn: Connection, budget: Budget, subject_id: int, now: datetime) -> int:
     """Base limit plus the overrides in force for this subject."""
     raises = load_overrides(conn, [budget.id], now)
-    return budget.limit_nanousd + sum(o.amount_nanousd for o in raises if o.subject_id == subject_id)
+    return budget.limit_nanousd + sum(
+        o.amount_nanousd for o in raises if o.subject_id == subject_id
+    )
 
 
 def _may_file(conn: Connection, actor: Actor, budget: Budget, subject_id: int) -> None:
@@ -99,6 +101,33 @@ def _may_file(conn: Connection, actor: Actor, budget: Budget, subject_id: int) -
         own = subject_id in keys_of_user(conn, actor.user_id)
     if not own:
         raise PermissionDenied(f"{actor.name} can request increases only for their own spend")
+
+
+def _check_request(
+    org: OrgInfo, budget: Budget, amount_nanousd: int, until: datetime, reason: str
+) -> None:
+    if budget.org_id != org.id:
+        raise RequestError(f"budget {budget.id} belongs to another org")
+    if amount_nanousd <= 0:
+        raise RequestError("the amount must be positive")
+    if until <= utcnow():
+        raise RequestError("--until must be in the future")
+    if not reason.strip():
+        raise RequestError("say why: --reason is required")
+
+
+def _not_shadowed(conn: Connection, budget: Budget, subject_id: int) -> None:
+    """A raise of a default is pointless for a subject whose own exception replaces it."""
+    if not budget.is_default:
+        return
+    now = utcnow()
+    for b in load_budgets(conn, budget.org_id):
+        if not b.is_default and b.target == budget.target and b.scope_id == subject_id:
+            if b.active(now):
+                raise RequestError(
+                    f"this {b.scope} has its own budget {b.id} instead of default {budget.id}: "
+                    f"ask to raise budget {b.id}"
+                )
 
 
 def create_request(
@@ -113,15 +142,9 @@ def create_request(
     traces: tuple[str, ...] = (),
 ) -> BudgetRequest:
     """File a request (any member, for their own spend); audited."""
-    if budget.org_id != org.id:
-        raise RequestError(f"budget {budget.id} belongs to another org")
-    if amount_nanousd <= 0:
-        raise RequestError("the amount must be positive")
-    if until <= utcnow():
-        raise RequestError("--until must be in the future")
-    if not reason.strip():
-        raise RequestError("say why: --reason is required")
+    _check_request(org, budget, amount_nanousd, until, reason)
     _may_file(conn, actor, budget, subject_id)
+    _not_shadowed(conn, budget, subject_id)
     values = {
         "org_id": org.id,
         "budget_id": budget.id,
@@ -136,8 +159,14 @@ def create_request(
     new_id = conn.execute(insert(REQUESTS).values(**values).returning(REQUESTS.c.id)).scalar_one()
     req = get_request(conn, new_id)
     assert req is not None
-    record(conn, actor.name, "request.create", entity_path(org.name, "request", new_id), None,
-           req.as_json())
+    record(
+        conn,
+        actor.name,
+        "request.create",
+        entity_path(org.name, "request", new_id),
+        None,
+        req.as_json(),
+    )
     return req
 
 
@@ -155,8 +184,14 @@ def decide_request(
             return _decide(conn, org, actor, request_id, approve, note)
     except PermissionDenied as exc:
         with engine.begin() as conn:
-            record(conn, actor.name, f"request.{verb}_refused",
-                   entity_path(org.name, "request", request_id), None, {"reason": str(exc)})
+            record(
+                conn,
+                actor.name,
+                f"request.{verb}_refused",
+                entity_path(org.name, "request", request_id),
+                None,
+                {"reason": str(exc)},
+            )
         raise
 
 
@@ -178,12 +213,23 @@ def _decide(
         _why_not(conn, org, actor, request_id, now)
     req = get_request(conn, request_id)
     assert req is not None
-    before = {**req.as_json(), "status": "pending", "decided_by": "", "decided_at": None,
-              "decision_note": ""}
+    before = {
+        **req.as_json(),
+        "status": "pending",
+        "decided_by": "",
+        "decided_at": None,
+        "decision_note": "",
+    }
     if approve:
         _apply_override(conn, org, actor, req, now)
-    record(conn, actor.name, f"request.{'approve' if approve else 'deny'}",
-           entity_path(org.name, "request", request_id), before, req.as_json())
+    record(
+        conn,
+        actor.name,
+        f"request.{'approve' if approve else 'deny'}",
+        entity_path(org.name, "request", request_id),
+        before,
+        req.as_json(),
+    )
     return req
 
 
@@ -223,7 +269,17 @@ def _apply_override(
             created_at=now,
         )
     )
-    after = {"limit_nanousd": before + req.amount_nanousd, "subject_id": req.subject_id,
-             "until": req.until, "request_id": req.id}
-    record(conn, actor.name, "budget.override", entity_path(org.name, "budget", budget.id),
-           {"limit_nanousd": before, "subject_id": req.subject_id}, after)
+    after = {
+        "limit_nanousd": before + req.amount_nanousd,
+        "subject_id": req.subject_id,
+        "until": req.until,
+        "request_id": req.id,
+    }
+    record(
+        conn,
+        actor.name,
+        "budget.override",
+        entity_path(org.name, "budget", budget.id),
+        {"limit_nanousd": before, "subject_id": req.subject_id},
+        after,
+    )

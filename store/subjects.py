@@ -87,6 +87,19 @@ def subject_names(conn: Connection, scope: str, ids: Iterable[int]) -> dict[int,
     return {int(r[0]): str(r[1]) for r in conn.execute(stmt)}
 
 
+def names_by_scope(
+    conn: Connection, subjects: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], str]:
+    """Display names of (scope, id) pairs, one query per scope."""
+    wanted: dict[str, set[int]] = {}
+    for scope, ident in subjects:
+        wanted.setdefault(scope, set()).add(ident)
+    out: dict[tuple[str, int], str] = {}
+    for scope, ids in wanted.items():
+        out.update(((scope, i), n) for i, n in subject_names(conn, scope, ids).items())
+    return out
+
+
 def keys_of_user(conn: Connection, user_id: int) -> set[int]:
     """Ids of the keys that belong to a user (their spend is the user's own)."""
     return {

@@ -66,14 +66,14 @@ class BudgetRequestRow(SQLModel, table=True):
     subject_id: int
     amount_nanousd: int = Field(sa_column=Column(BigInteger, nullable=False))
     until: datetime
-    reason: str = Field(default="", sa_column=Column(Text, nullable=False))
-    traces: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    traces: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
     status: str = "pending"  # pending | approved | denied
     requested_by: str
     requested_at: datetime = Field(default_factory=utcnow)
     decided_by: str = ""
     decided_at: datetime | None = None
-    decision_note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    decision_note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
 class AlertRow(SQLModel, table=True):
@@ -95,15 +95,15 @@ class AlertRow(SQLModel, table=True):
     window_start: datetime | None = None
     window_end: datetime | None = None
     threshold_pct: int = 0
-    spent_nanousd: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
-    limit_nanousd: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    spent_nanousd: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    limit_nanousd: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     projected_nanousd: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     exhaustion_at: datetime | None = None
     session_id: str = ""
     trace_id: str = ""
     model: str = ""
-    message: str = Field(default="", sa_column=Column(Text, nullable=False))
-    link: str = Field(default="", sa_column=Column(Text, nullable=False))
+    message: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    link: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     created_at: datetime = Field(default_factory=utcnow)
     # Set by the one server process that claims the alert for webhook delivery.
     dispatched_at: datetime | None = None
@@ -119,7 +119,7 @@ class AlertDeliveryRow(SQLModel, table=True):
     webhook: str  # redacted (host + digest): webhook URLs often embed a secret
     status: str = "pending"  # pending | delivered | failed
     attempts: int = 0
-    last_error: str = Field(default="", sa_column=Column(Text, nullable=False))
+    last_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     last_attempt_at: datetime | None = None
     delivered_at: datetime | None = None
 

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, and_, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from store.bulk import insert_ignore, insert_ignore_returning
+from store.evaluations import write_evaluations
 from store.tables import (
     ROLLUP_DIMENSIONS,
     ROLLUP_MEASURES,
@@ -81,6 +82,7 @@ def write_group(
     deltas: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(ROLLUP_MEASURES))
     counts = [_write_calls(conn, b.calls, deltas) for b in batches]
     _apply_rollup(conn, deltas)
+    write_evaluations(conn, batches)
     return counts
 
 

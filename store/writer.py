@@ -47,6 +47,9 @@ class WriteBatch:
     org_id: int
     spans: list[tuple[Any, ...]] = field(default_factory=list)
     calls: list[dict[str, Any]] = field(default_factory=list)
+    # store.evaluations: tag rows, and (response_id, trace_id, span_id) of spans.
+    evaluations: list[dict[str, Any]] = field(default_factory=list)
+    response_links: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -35,6 +35,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "postgres: needs the PostgreSQL test server (OTELSPEND_TEST_PG_URL); "
         "deselect with -m 'not postgres'",
     )
+    config.addinivalue_line(
+        "markers", "clis: runs the real Claude Code / Codex / Gemini CLIs (npm); -m clis selects"
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

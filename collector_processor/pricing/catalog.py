@@ -8,15 +8,18 @@ own model matching, price history and tier definitions, and converts its prices 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from importlib.metadata import version as package_version
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from genai_prices import types as gp
 from genai_prices.data_snapshot import find_provider_by_id
+
+if TYPE_CHECKING:
+    from collector_processor.pricing.listing import CatalogEntry
 
 # Model ids come from telemetry, so they are unbounded: cap the memo tables.
 _MATCH_CACHE_SIZE = 8192
@@ -151,18 +154,42 @@ class GenaiPricesCatalog:
         # (provider id, id(ModelPrice)) -> (that ModelPrice, kept alive so its id stays
         # unique; its rates).  Bounded by the size of the price data.
         self._converted: dict[tuple[str, int], tuple[gp.ModelPrice, ModelRates | None]] = {}
+        self._by_id: dict[tuple[str, str], _Match] | None = None  # built on first listing
 
     @property
     def version(self) -> str:
         """Identify the price data, e.g. "genai-prices 0.2.3"."""
         return self._version
 
+    @property
+    def providers(self) -> list[gp.Provider]:
+        """The genai-prices data this catalog reads."""
+        return self._providers
+
+    def entries(self) -> Iterator[CatalogEntry]:
+        """Every model of the data, for listings and diffs (cold path)."""
+        # Imported here: listing builds on this module's rate conversion.
+        from collector_processor.pricing.listing import genai_entries
+
+        return genai_entries(self._providers)
+
+    def rates_for_entry(self, provider_id: str, model_id: str, at: datetime) -> ModelRates | None:
+        """The rates of the model with exactly this catalog id (cold path: listings, diffs)."""
+        if self._by_id is None:
+            self._by_id = {(p.id, m.id): (p, m) for p in self._providers for m in p.models}
+        found = self._by_id.get((provider_id, model_id))
+        return None if found is None else self._convert(found[0], found[1], at)
+
     def lookup(self, provider_id: str, model_ref: str, at: datetime) -> ModelRates | None:
         """Return the rates in force at `at`, or None when the model is not in the catalog."""
         found = self._find(provider_id, model_ref)
         if found is None:
             return None
-        provider, model = found
+        return self._convert(found[0], found[1], at)
+
+    def _convert(
+        self, provider: gp.Provider, model: gp.ModelInfo, at: datetime
+    ) -> ModelRates | None:
         # Cheap (a reverse scan of a few dated prices); evaluated per call because some
         # prices depend on the time of day (DeepSeek off-peak), not only on the date.
         price = model.get_prices(at)

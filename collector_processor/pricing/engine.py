@@ -1,4 +1,4 @@
-"""Price one canonical LLM call: a pure function of (call, price catalog) -> integer nano-USD."""
+"""Price one canonical LLM call: a pure function of (call, price book) -> integer nano-USD."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from collector_processor.pricing.book import PriceBook
 from collector_processor.pricing.catalog import ModelRates, PriceCatalog
 from collector_processor.pricing.model_ids import lookup_candidates, provider_id_for
 from semconv.records import GRANULARITY_AGGREGATE, LlmCall
@@ -32,32 +33,54 @@ class Price:
 
 
 class Pricer:
-    """Prices LlmCalls against a catalog, at the rates in force when each call started."""
+    """Prices LlmCalls against a price book, at the rates in force when each call started.
 
-    def __init__(self, catalog: PriceCatalog) -> None:
-        self._catalog = catalog
+    The book is swapped whole by `use` (the refresher does it when stored prices change);
+    `price` reads it once, so a call never mixes two books.
+    """
+
+    def __init__(self, prices: PriceCatalog | PriceBook) -> None:
+        self._book = prices if isinstance(prices, PriceBook) else PriceBook.of(prices)
         self._candidates = functools.lru_cache(maxsize=_CANDIDATE_CACHE_SIZE)(lookup_candidates)
 
-    def price(self, call: LlmCall) -> Price:
-        """Price one call; unknown or missing models come back unpriced with a reason."""
-        version = self._catalog.version
+    @property
+    def book(self) -> PriceBook:
+        """The price book in use."""
+        return self._book
+
+    def candidates(self, provider: str, model: str) -> tuple[tuple[str, str], ...]:
+        """The (provider id, model ref) lookups a call of this provider and model tries."""
+        return self._candidates(provider, model)
+
+    def use(self, book: PriceBook) -> None:
+        """Price every later call against `book`."""
+        self._book = book
+
+    def price(
+        self, call: LlmCall, org_id: int | None = None, workspace_id: int | None = None
+    ) -> Price:
+        """Price one call for a scope; unknown or missing models come back unpriced."""
+        book = self._book
         model = call.model
-        if not model.strip():
-            return Price(None, version, provider_id_for(call.provider), "", "no model reported")
-        if _min_tokens(call) < 0:
-            return Price(None, version, provider_id_for(call.provider), "", "negative token count")
         at = _start_time(call.start_ns)
         if at is None:
             reason = f"start time out of range: {call.start_ns}"
-            return Price(None, version, provider_id_for(call.provider), "", reason)
+            return Price(None, book.versions[0].label, provider_id_for(call.provider), "", reason)
+        if not model.strip():
+            reason = "no model reported"
+            return Price(None, book.label_at(at), provider_id_for(call.provider), "", reason)
+        if _min_tokens(call) < 0:
+            reason = "negative token count"
+            return Price(None, book.label_at(at), provider_id_for(call.provider), "", reason)
         candidates = self._candidates(call.provider, model)
-        for provider_id, model_ref in candidates:
-            rates = self._catalog.lookup(provider_id, model_ref, at)
-            if rates is not None:
-                return Price(cost_nanousd(call, rates), version, rates.provider_id, rates.model_id)
+        found = book.resolve(candidates, at, org_id, workspace_id)
+        if found is not None:
+            cost = cost_nanousd(call, found.rates)
+            return Price(cost, found.price_version, found.provider_id, found.model_id)
         provider_id = candidates[0][0]
-        reason = f"model {model!r} (provider {provider_id or 'unknown'!r}) not in {version}"
-        return Price(None, version, provider_id, "", reason)
+        where = book.describe_at(at)
+        reason = f"model {model!r} (provider {provider_id or 'unknown'!r}) not in {where}"
+        return Price(None, book.label_at(at), provider_id, "", reason)
 
 
 def cost_nanousd(call: LlmCall, rates: ModelRates) -> int:

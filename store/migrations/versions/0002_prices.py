@@ -28,9 +28,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["version_id"], ["price_versions.id"]),
         sa.PrimaryKeyConstraint("version_id"),
     )
-    op.create_index(
-        op.f("ix_price_snapshots_sha256"), "price_snapshots", ["sha256"], unique=False
-    )
+    op.create_index(op.f("ix_price_snapshots_sha256"), "price_snapshots", ["sha256"], unique=False)
     op.create_table(
         "price_overrides",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -42,9 +40,7 @@ def upgrade() -> None:
         sa.Column("input_usd_per_mtok", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("cache_read_usd_per_mtok", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("cache_write_usd_per_mtok", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column(
-            "cache_write_1h_usd_per_mtok", sqlmodel.sql.sqltypes.AutoString(), nullable=True
-        ),
+        sa.Column("cache_write_1h_usd_per_mtok", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("output_usd_per_mtok", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("reasoning_usd_per_mtok", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("valid_from", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),

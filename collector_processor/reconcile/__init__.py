@@ -1,0 +1,1 @@
+"""Reconciliation against provider-reported spend: export parsers and report maths (pure)."""

@@ -1,0 +1,1 @@
+"""Directory put first on PYTHONPATH by `otelspend-run`; only its sitecustomize matters."""

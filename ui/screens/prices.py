@@ -1,0 +1,5 @@
+"""Streamlit page file: the body is ui.views.prices.render()."""
+
+from ui.views.prices import render
+
+render()

@@ -1,0 +1,1 @@
+"""Page bodies: each module's `render()` draws one page (ui/screens/*.py call them)."""
