@@ -77,6 +77,7 @@ pytest: install pg-start
 # Runs all three steps even when one fails, so one CI run shows every
 # problem; pytest goes last so its summary line closes the output.
 test: install pg-start
+	@bash scripts/ensure-node.sh  # Node.js + npm for the real-CLI tests (-m clis); never fails
 	@failed=""; \
 	echo "== ruff check ."; $(BIN)/ruff check . || failed="$$failed ruff"; \
 	echo "== mypy $(PKGS)"; $(BIN)/mypy $(PKGS) || failed="$$failed mypy"; \

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import click
@@ -72,6 +73,8 @@ def ui(
         raise click.ClickException(f"the UI did not start on {host}:{port} (port in use?)")
     click.echo(f"otelspend UI: {proc.url}  (store {db}; Ctrl-C stops it)")
     sys.stdout.flush()
+    # SIGTERM must unwind through `finally` too, or the Streamlit child outlives us.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         code = proc.proc.wait()
     except KeyboardInterrupt:

@@ -20,11 +20,17 @@ def spend_over_time(df: pd.DataFrame, resolution: str) -> alt.Chart:
     """Stacked bars of spend per bucket, one colour per agent (columns: start, agent, usd,
     spend, calls)."""
     time_format = {"minute": "%H:%M", "hour": "%b %d %H:00", "day": "%a %b %d"}[resolution]
+    # An ordinal axis of bucket starts: bars as wide as their slot, gaps where nothing ran.
     return (
         alt.Chart(df, height=_HEIGHT)
         .mark_bar()
         .encode(
-            x=alt.X("start:T", title=None, axis=alt.Axis(format=time_format)),
+            x=alt.X(
+                "start:O",
+                title=None,
+                timeUnit="yearmonthdatehoursminutes",
+                axis=alt.Axis(format=time_format, labelOverlap=True, labelAngle=0),
+            ),
             y=alt.Y("sum(usd):Q", title="USD", stack="zero"),
             color=alt.Color("agent:N", title="agent"),
             tooltip=[
@@ -64,7 +70,7 @@ def movers(df: pd.DataFrame) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("delta_usd:Q", title="change, USD"),
-            y=alt.Y("label:N", sort=list(df["label"]), title=None),
+            y=alt.Y("label:N", sort=list(df["label"]), title=None, axis=alt.Axis(labelLimit=260)),
             color=alt.condition(
                 alt.datum.delta_usd > 0, alt.value("#d62728"), alt.value("#2ca02c")
             ),
@@ -81,7 +87,7 @@ def utilization(df: pd.DataFrame) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("pct:Q", title="% of limit used"),
-            y=alt.Y("budget:N", sort=list(df["budget"]), title=None),
+            y=alt.Y("budget:N", sort=list(df["budget"]), title=None, axis=alt.Axis(labelLimit=260)),
             color=alt.Color("status:N", scale=_STATUS_COLORS),
             tooltip=["budget:N", "spent:N", "limit:N", "pct:Q", "status:N", "resets:N"],
         )
@@ -99,11 +105,16 @@ def waterfall(df: pd.DataFrame) -> alt.Chart:
     )
     return (
         alt.Chart(df, height=max(160, 22 * len(df)))
-        .mark_bar(minBarLength=2)
+        .mark_bar()
         .encode(
             x=alt.X("start_ms:Q", title="ms since the trace started"),
             x2="end_ms:Q",
-            y=alt.Y("label:N", sort=list(df["label"]), axis=alt.Axis(labelLimit=320), title=None),
+            y=alt.Y(
+                "label:N",
+                sort=list(df["label"]),
+                axis=alt.Axis(labelLimit=320, labelOverlap=False),
+                title=None,
+            ),
             color=alt.Color("kind:N", scale=colors, title=None),
             tooltip=["label:N", "duration:N", "cost:N", "model:N", "tokens:N", "status:N"],
         )

@@ -34,8 +34,10 @@ class AlertingConfig:
     webhook_max_attempts: int = 6
 
     def __post_init__(self) -> None:
-        for url in (*self.webhooks, self.ui_url):
+        for url in self.webhooks:
             validate_webhook(url)
+        if not self.ui_url.startswith(("http://", "https://")):
+            raise ValueError(f"ui-url must be an http(s) URL, got {self.ui_url!r}")
 
 
 class SpendControl:

@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 import store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 import store.tables_budgets  # noqa: F401
 import store.tables_evals  # noqa: F401
+import store.tables_gateway  # noqa: F401
 import store.tables_prices  # noqa: F401
 import store.tables_ui  # noqa: F401
 

@@ -122,14 +122,11 @@ def _kpis(ctx: PageContext, scope: SpendScope) -> None:
                 money(spent[name]),
                 f"{pct(spent[name], limit)} of {money(limit)} org budget",
                 delta_color="inverse" if spent[name] >= limit else "off",
+                delta_arrow="off",
+                border=True,
             )
         else:
-            col.metric(
-                label,
-                money(spent[name]),
-                "no org budget" if ctx.is_admin else None,
-                delta_color="off",
-            )
+            col.metric(label, money(spent[name]), border=True)
 
 
 def _org_limits(ctx: PageContext) -> dict[str, int]:
@@ -164,7 +161,9 @@ def _over_time(ctx: PageContext, scope: SpendScope, rng: TimeRange) -> None:
         charts.spend_over_time(df, resolution),
         table,
         {
-            "start": st.column_config.DatetimeColumn(resolution, format="YYYY-MM-DD HH:mm"),
+            "start": st.column_config.DatetimeColumn(
+                resolution, format="ddd YYYY-MM-DD" if resolution == "day" else "YYYY-MM-DD HH:mm"
+            ),
             "usd": money_column("spend"),
             "calls": st.column_config.NumberColumn("calls", format="localized"),
         },

@@ -1,0 +1,202 @@
+"""Store operations of the gateway: budget reservations (cross-replica) and the response cache.
+
+A reservation is taken inside one write transaction that first locks the (budget, subject)
+rows it touches: BEGIN IMMEDIATE on SQLite (the database write lock), SELECT ... FOR UPDATE
+on PostgreSQL (row locks, taken in a fixed order so two replicas cannot deadlock).  While the
+locks are held, settled spend (the rollups) plus live reservations plus the new hold are
+compared with the limit; nothing is cached per process, so replicas never drift apart.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from store.tables_gateway import GatewayBudgetLock, GatewayCacheEntry, GatewayReservation
+
+_LOCKS = GatewayBudgetLock.__table__  # type: ignore[attr-defined]
+_RES = GatewayReservation.__table__  # type: ignore[attr-defined]
+_CACHE = GatewayCacheEntry.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """Money to hold against one budget for one subject in one window."""
+
+    budget_id: int
+    subject_id: int
+    window_start_minute: int
+    amount_nanousd: int
+
+
+@contextmanager
+def locked(engine: Engine, targets: Sequence[tuple[int, int]]) -> Iterator[Connection]:
+    """A write transaction holding the lock of every (budget, subject) in `targets`."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            # The driver has not begun a transaction yet: take the write lock up front, so
+            # the read-check-insert below cannot interleave with another process's.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+            return
+        with conn.begin():
+            _lock_rows(conn, sorted(set(targets)))
+            yield conn
+
+
+def _lock_rows(conn: Connection, targets: list[tuple[int, int]]) -> None:
+    rows = [{"budget_id": b, "subject_id": s} for b, s in targets]
+    conn.execute(pg_insert(_LOCKS).values(rows).on_conflict_do_nothing())
+    keys = or_(*(and_(_LOCKS.c.budget_id == b, _LOCKS.c.subject_id == s) for b, s in targets))
+    order = (_LOCKS.c.budget_id, _LOCKS.c.subject_id)
+    conn.execute(select(_LOCKS.c.budget_id).where(keys).order_by(*order).with_for_update())
+
+
+def reserved_nanousd(
+    conn: Connection, holds: Iterable[Hold], now_ns: int
+) -> dict[tuple[int, int], int]:
+    """Live (unexpired) reservations per (budget, subject) in each hold's window."""
+    out: dict[tuple[int, int], int] = {}
+    for h in holds:
+        total = conn.execute(
+            select(func.coalesce(func.sum(_RES.c.amount_nanousd), 0)).where(
+                _RES.c.budget_id == h.budget_id,
+                _RES.c.subject_id == h.subject_id,
+                _RES.c.window_start_minute == h.window_start_minute,
+                _RES.c.expires_ns > now_ns,
+            )
+        ).scalar_one()
+        out[(h.budget_id, h.subject_id)] = int(total)
+    return out
+
+
+def insert_holds(
+    conn: Connection, reservation_id: str, holds: Sequence[Hold], ttl_ns: int, now_ns: int
+) -> None:
+    """Record the holds of one reservation (and purge expired ones of the same budgets)."""
+    for h in holds:
+        conn.execute(
+            delete(_RES).where(
+                _RES.c.budget_id == h.budget_id,
+                _RES.c.subject_id == h.subject_id,
+                _RES.c.expires_ns <= now_ns,
+            )
+        )
+    conn.execute(
+        _RES.insert(),
+        [
+            {
+                "reservation_id": reservation_id,
+                "budget_id": h.budget_id,
+                "subject_id": h.subject_id,
+                "window_start_minute": h.window_start_minute,
+                "amount_nanousd": h.amount_nanousd,
+                "expires_ns": now_ns + ttl_ns,
+                "created_ns": now_ns,
+            }
+            for h in holds
+        ],
+    )
+
+
+def release(engine: Engine, reservation_ids: Sequence[str]) -> int:
+    """Delete settled reservations; returns how many hold rows went."""
+    if not reservation_ids:
+        return 0
+    with engine.begin() as conn:
+        result = conn.execute(delete(_RES).where(_RES.c.reservation_id.in_(reservation_ids)))
+    return int(result.rowcount or 0)
+
+
+def live_reservations(engine: Engine, now_ns: int | None = None) -> list[tuple[str, int, int]]:
+    """(reservation id, budget id, amount) of every unexpired hold (tests, health)."""
+    now_ns = time.time_ns() if now_ns is None else now_ns
+    stmt = select(_RES.c.reservation_id, _RES.c.budget_id, _RES.c.amount_nanousd).where(
+        _RES.c.expires_ns > now_ns
+    )
+    with engine.connect() as conn:
+        return [(str(r[0]), int(r[1]), int(r[2])) for r in conn.execute(stmt)]
+
+
+@dataclass(frozen=True, slots=True)
+class CachedResponse:
+    """A stored response and what the original call cost."""
+
+    status: int
+    content_type: str
+    body: bytes
+    cost_nanousd: int
+
+
+def cache_get(
+    engine: Engine, workspace_id: int, request_hash: str, now_ns: int
+) -> CachedResponse | None:
+    """A live entry, counting the hit and the money it saved; None on a miss."""
+    key = (_CACHE.c.workspace_id == workspace_id) & (_CACHE.c.request_hash == request_hash)
+    with engine.begin() as conn:
+        row = conn.execute(
+            select(_CACHE.c.status, _CACHE.c.content_type, _CACHE.c.body, _CACHE.c.cost_nanousd)
+            .where(key, _CACHE.c.expires_ns > now_ns)
+        ).first()
+        if row is None:
+            return None
+        conn.execute(
+            update(_CACHE)
+            .where(key)
+            .values(hits=_CACHE.c.hits + 1, saved_nanousd=_CACHE.c.saved_nanousd + row[3])
+        )
+    return CachedResponse(int(row[0]), str(row[1]), bytes(row[2]), int(row[3]))
+
+
+def cache_put(
+    engine: Engine,
+    workspace_id: int,
+    request_hash: str,
+    response: CachedResponse,
+    ttl_ns: int,
+) -> None:
+    """Store (or replace) an entry."""
+    now = time.time_ns()
+    values = {
+        "workspace_id": workspace_id,
+        "request_hash": request_hash,
+        "status": response.status,
+        "content_type": response.content_type,
+        "body": response.body,
+        "cost_nanousd": response.cost_nanousd,
+        "created_ns": now,
+        "expires_ns": now + ttl_ns,
+        "hits": 0,
+        "saved_nanousd": 0,
+    }
+    with engine.begin() as conn:
+        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        stmt = insert(_CACHE).values(values)
+        changed = {k: stmt.excluded[k] for k in ("status", "content_type", "body")}
+        changed.update(cost_nanousd=stmt.excluded.cost_nanousd, expires_ns=stmt.excluded.expires_ns)
+        conn.execute(
+            stmt.on_conflict_do_update(index_elements=["workspace_id", "request_hash"], set_=changed)
+        )
+
+
+def cache_savings(engine: Engine, workspace_id: int | None = None) -> tuple[int, int]:
+    """(hits, saved nano-USD) over the cache, optionally of one workspace."""
+    stmt = select(
+        func.coalesce(func.sum(_CACHE.c.hits), 0), func.coalesce(func.sum(_CACHE.c.saved_nanousd), 0)
+    )
+    if workspace_id is not None:
+        stmt = stmt.where(_CACHE.c.workspace_id == workspace_id)
+    with engine.connect() as conn:
+        hits, saved = conn.execute(stmt).one()
+    return int(hits), int(saved)
