@@ -33,7 +33,11 @@ def qualifies(enabled: bool, headers: Mapping[str, str], body: Any, stream: bool
     config = body.get("generationConfig")
     temperature = config.get("temperature") if isinstance(config, Mapping) else None
     temperature = body.get("temperature", temperature)
-    return isinstance(temperature, int | float) and not isinstance(temperature, bool) and temperature == 0
+    return (
+        isinstance(temperature, int | float)
+        and not isinstance(temperature, bool)
+        and temperature == 0
+    )
 
 
 def request_hash(provider: str, path: str, raw: bytes) -> str:

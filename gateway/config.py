@@ -110,14 +110,18 @@ class GatewayConfig:
         return caps
 
 
-def load_config(path: str | None, env: Mapping[str, str] | None = None, **flags: Any) -> GatewayConfig:
+def load_config(
+    path: str | None, env: Mapping[str, str] | None = None, **flags: Any
+) -> GatewayConfig:
     """Flags over environment over the gateway file (None flags are unset)."""
     env = os.environ if env is None else env
     path = path or env.get(ENV_CONFIG_FILE)
     data = _read(path) if path else {}
     creds = data.get("credentials", {})
     base = {p: str(creds[p]) for p in PROVIDERS if isinstance(creds.get(p), str)}
-    base.update({p: env[m.CREDENTIAL_ENV] for p, m in PROVIDERS.items() if env.get(m.CREDENTIAL_ENV)})
+    base.update(
+        {p: env[m.CREDENTIAL_ENV] for p, m in PROVIDERS.items() if env.get(m.CREDENTIAL_ENV)}
+    )
     upstreams = {p: env[v] for p, v in ENV_UPSTREAM.items() if env.get(v)}
     upstreams.update({p: u for p, u in (flags.pop("upstreams", None) or {}).items() if u})
     caps = data.get("caps", {})

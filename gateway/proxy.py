@@ -17,6 +17,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
+from collector_processor.budgets.evaluate import CallScope
 from collector_processor.consumer import IngestKey
 from collector_processor.errors import Unauthenticated
 from collector_processor.pricing.engine import Pricer
@@ -25,7 +26,7 @@ from gateway.config import PROVIDERS, GatewayConfig
 from gateway.estimate import estimate, set_max_output
 from gateway.metrics import GatewayMetrics
 from gateway.providers.common import Usage, forward_headers, parse_json
-from gateway.record import CallFacts, CallRecorder, Trace
+from gateway.record import CallFacts, CallRecorder, Trace, agent_from_user_agent
 from gateway.reservations import Blocked, Reserved, Reserver
 from gateway.routes import Route
 from gateway.settle import Settler, billed_usage, priced_estimate
@@ -134,7 +135,9 @@ class GatewayProxy:
         try:
             return self._auth.authenticate(token)  # type: ignore[no-any-return]
         except Unauthenticated as exc:
-            raise GatewayError(401, f"otelspend gateway: {exc} (use your otelspend key as the API key)") from None
+            raise GatewayError(
+                401, f"otelspend gateway: {exc} (use your otelspend key as the API key)"
+            ) from None
 
     async def _admit(self, p: Prepared, workspace: str, request: web.Request) -> None:
         """Caps, then the cache key, then the reservation against hard budgets."""
@@ -157,21 +160,24 @@ class GatewayProxy:
                                f"${cost / 1e9:.6f}, above the per-call cap of "
                                f"${caps.max_call_nanousd / 1e9:.6f}")  # fmt: skip
         p.estimate_input = est.input_tokens
-        if self._cache is not None and cache_rules.qualifies(True, request.headers, p.body, p.stream):
+        if self._cache is not None and cache_rules.qualifies(
+            True, request.headers, p.body, p.stream
+        ):
             p.cache_key = cache_rules.request_hash(p.route.provider, p.route.upstream_path, p.raw)
-        outcome = await asyncio.to_thread(self._reserver.reserve, self._scope(p), cost)
+        outcome = await asyncio.to_thread(
+            self._reserver.reserve, self._scope(p, request.headers.get("User-Agent", "")), cost
+        )
         if isinstance(outcome, Blocked):
             b = outcome
             self.metrics.blocks.labels(str(b.budget_id), b.scope, b.window).inc()
             raise GatewayError(self.cfg.block_status, b.message)
         p.reservation = outcome
 
-    def _scope(self, p: Prepared) -> Any:
-        from collector_processor.budgets.evaluate import CallScope
-        from gateway.record import agent_from_user_agent
-
+    @staticmethod
+    def _scope(p: Prepared, user_agent: str) -> CallScope:
         k = p.key
-        return CallScope(k.org_id, k.workspace_id, k.user_id or 0, k.key_id, "", p.model)
+        agent = agent_from_user_agent(user_agent)
+        return CallScope(k.org_id, k.workspace_id, k.user_id or 0, k.key_id, agent, p.model)
 
     async def _forward(self, request: web.Request, p: Prepared) -> web.StreamResponse:
         if p.cache_key is not None:
@@ -213,14 +219,17 @@ class GatewayProxy:
     ) -> web.Response:
         data = await upstream.read()
         provider = PROVIDERS[p.route.provider]
-        usage = provider.json_usage(parse_json(data), p.route.operation) if p.route.billable else None
+        usage = (
+            provider.json_usage(parse_json(data), p.route.operation) if p.route.billable else None
+        )
         facts.end_ns = time.time_ns()
         facts.usage = usage or Usage()
         headers = _response_headers(upstream)
         self.metrics.requests.labels(p.route.provider, p.route.operation, upstream.status).inc()
-        self.settler.settle(p, facts, usage is not None and upstream.status < 400)
         if p.cache_key is not None and upstream.status == 200 and usage is not None:
-            self.settler.store_in_cache(self._cache, p, headers, data)
+            ctype = headers.get("Content-Type", "application/json")
+            self.settler.cache_after(self._cache, p, CachedResponse(200, ctype, data, 0))
+        self.settler.settle(p, facts, usage is not None and upstream.status < 400)
         return web.Response(body=data, status=upstream.status, headers=headers)
 
     async def _relay_stream(

@@ -27,7 +27,11 @@ _SPAN_KIND_CLIENT = 3
 _RESOURCE = {"service.name": SERVICE_NAME}
 _QUEUE_FULL_RETRY_S = 0.05
 _QUEUE_FULL_TRIES = 200  # ~10 s: a call already made upstream must be recorded, not dropped
-_AGENTS = (("claude-cli", n.CLAUDE_CODE_AGENT), ("codex", n.CODEX_AGENT), ("geminicli", n.GEMINI_CLI_AGENT))
+_AGENTS = (
+    ("claude-cli", n.CLAUDE_CODE_AGENT),
+    ("codex", n.CODEX_AGENT),
+    ("geminicli", n.GEMINI_CLI_AGENT),
+)
 
 
 @dataclass(slots=True)
@@ -88,15 +92,16 @@ class CallRecorder:
         self._pipeline = pipeline
         self._writer = writer
 
-    async def record(self, facts: CallFacts) -> int | None:
-        """Commit the call; returns its cost in nano-USD (None when unpriced)."""
-        call = _llm_call(facts)
-        row = self._pipeline._call_row(call, facts.key)
+    async def record(self, facts: CallFacts, *, bill: bool = True) -> int | None:
+        """Commit the call (its spans only when not `bill`); returns its cost in nano-USD."""
+        row = self._pipeline._call_row(_llm_call(facts), facts.key) if bill else None
+        cost = None if row is None else row["cost_nanousd"]
         k = facts.key
         tail = (k.org_id, k.workspace_id, k.key_id)
-        spans = [span_values(s, {}) + tail for s in _spans(facts, row["cost_nanousd"])]
-        await self._submit(WriteBatch(org_id=k.org_id, spans=spans, calls=[row]))
-        return row["cost_nanousd"]  # type: ignore[no-any-return]
+        spans = [span_values(s, {}) + tail for s in _spans(facts, cost)]
+        calls = [] if row is None else [row]
+        await self._submit(WriteBatch(org_id=k.org_id, spans=spans, calls=calls))
+        return cost
 
     async def _submit(self, batch: WriteBatch) -> None:
         for _ in range(_QUEUE_FULL_TRIES):

@@ -118,9 +118,7 @@ def _first_blocking(
     return min(over, key=lambda s: s.remaining_nanousd - reserved[(s.budget.id, s.subject_id)])
 
 
-def block_text(
-    s: BudgetState, who: str, held: int, estimate: int, zone: str, now: datetime
-) -> str:
+def block_text(s: BudgetState, who: str, held: int, estimate: int, zone: str, now: datetime) -> str:
     """The sentence a blocked user reads: budget, limit, spent, reset, how to ask for more."""
     b = s.budget
     filters = "".join(f" ({k} {v})" for k, v in (("agent", b.agent), ("model", b.model)) if v)

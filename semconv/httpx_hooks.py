@@ -17,10 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
-import weakref
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from opentelemetry import trace
@@ -28,29 +24,20 @@ from opentelemetry.trace import SpanKind, StatusCode, Tracer
 
 from semconv import names as n
 from semconv.ancestry import ActiveSpans, describes_call, inherited_agent
+from semconv.observed import ObservedCall, wrap_stream
 from semconv.providers import (
     ERROR_TYPE,
     SERVER_ADDRESS,
     SERVER_PORT,
-    STREAM_INCOMPLETE,
-    TIME_TO_FIRST_CHUNK,
     CallFacts,
     match_endpoint,
+    parser_for,
 )
 from semconv.providers import anthropic as anthropic_api
-from semconv.providers import gemini as gemini_api
-from semconv.providers import openai as openai_api
-from semconv.streams import BodyReader
 
 log = logging.getLogger(__name__)
 
 CALL_KEY = "otelspend.genai_call"  # request.extensions key between the two hooks
-_PARSERS: dict[str, Any] = {
-    "openai": openai_api,
-    "openai_responses": openai_api,
-    "anthropic": anthropic_api,
-    "gemini": gemini_api,
-}
 _STREAMING_CHAT = ("/chat/completions", "/completions")
 
 
@@ -113,7 +100,7 @@ class GenAiHooks:
         if not isinstance(body, dict):
             return
         facts = CallFacts(endpoint)
-        parser = _PARSERS[endpoint.api]
+        parser = parser_for(endpoint)
         if endpoint.api == "anthropic" and not anthropic_api.is_request(body):
             return
         parser.read_request(facts, body, self._capture)
@@ -143,7 +130,7 @@ class GenAiHooks:
             headers.get("content-type", "") if headers is not None else "",
             headers.get("content-encoding", "") if headers is not None else "",
         )
-        if not _wrap_stream(response.stream, call, is_async):
+        if not wrap_stream(response.stream, call, is_async):
             log.debug("otelspend: unknown response stream %r; usage unread", type(response.stream))
             call.finish(complete=False)
 
@@ -169,119 +156,6 @@ class GenAiHooks:
             attributes=attrs,
             start_time=getattr(http_span, "start_time", None),
         )
-
-
-class ObservedCall:
-    """One call whose response body is being read: feeds the parser, ends the span once."""
-
-    def __init__(
-        self, span: Any, facts: CallFacts, capture: bool, content_type: str, encoding: str
-    ) -> None:
-        self._span = span
-        self._facts = facts
-        self._capture = capture
-        self._parser = _PARSERS[facts.endpoint.api]
-        self._reader: BodyReader | None = BodyReader(
-            content_type, encoding, self._on_event, self._on_body
-        )
-        self._done = False
-        self._lock = threading.Lock()
-        self._first_chunk_ns = 0
-
-    def feed(self, chunk: bytes) -> None:
-        """Observe one chunk; a parsing error stops observation, never the caller's read."""
-        if not self._first_chunk_ns:
-            self._first_chunk_ns = time.time_ns()
-        if self._reader is None:
-            return
-        try:
-            self._reader.feed(chunk)
-        except Exception:
-            log.debug("otelspend: cannot parse the response body", exc_info=True)
-            self._reader = None
-
-    def finish(self, *, complete: bool) -> None:
-        """Set the response attributes and end the span (only the first call counts)."""
-        with self._lock:
-            if self._done:
-                return
-            self._done = True
-        try:
-            if self._reader is not None:
-                self._reader.close()
-        except Exception:
-            log.debug("otelspend: cannot parse the end of the body", exc_info=True)
-        attrs = self._facts.end_attributes()
-        if not complete and not self._facts.finish_reasons:
-            attrs[STREAM_INCOMPLETE] = True  # abandoned: billed for what was reported so far
-        start_ns = getattr(self._span, "start_time", None)
-        if self._facts.stream and self._first_chunk_ns and start_ns:
-            attrs[TIME_TO_FIRST_CHUNK] = max(self._first_chunk_ns - start_ns, 0) / 1e9
-        self._span.set_attributes(attrs)
-        self._span.end()
-
-    def _on_event(self, name: str, data: Any) -> None:
-        if isinstance(data, dict):
-            self._parser.read_event(self._facts, name, data, self._capture)
-
-    def _on_body(self, body: Any) -> None:
-        if isinstance(body, dict) or (
-            isinstance(body, list) and self._facts.endpoint.api == "gemini"
-        ):
-            self._parser.read_response(self._facts, body, self._capture)
-
-
-class _SyncObserved:
-    """Stands in for httpcore's sync byte stream inside httpx's ResponseStream."""
-
-    def __init__(self, inner: Any, call: ObservedCall) -> None:
-        self._inner = inner
-        self._call = call
-        weakref.finalize(self, call.finish, complete=False)  # a body nobody read or closed
-
-    def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._inner:
-            self._call.feed(chunk)
-            yield chunk
-        self._call.finish(complete=True)
-
-    def close(self) -> None:
-        try:
-            if hasattr(self._inner, "close"):
-                self._inner.close()
-        finally:
-            self._call.finish(complete=False)
-
-
-class _AsyncObserved:
-    """Stands in for httpcore's async byte stream inside httpx's AsyncResponseStream."""
-
-    def __init__(self, inner: Any, call: ObservedCall) -> None:
-        self._inner = inner
-        self._call = call
-        weakref.finalize(self, call.finish, complete=False)
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._inner:
-            self._call.feed(chunk)
-            yield chunk
-        self._call.finish(complete=True)
-
-    async def aclose(self) -> None:
-        try:
-            if hasattr(self._inner, "aclose"):
-                await self._inner.aclose()
-        finally:
-            self._call.finish(complete=False)
-
-
-def _wrap_stream(stream: Any, call: ObservedCall, is_async: bool) -> bool:
-    """Put the observer between httpx's ResponseStream and httpcore (both httpx and httpx2)."""
-    inner = getattr(stream, "_httpcore_stream", None)
-    if inner is None:
-        return False
-    stream._httpcore_stream = (_AsyncObserved if is_async else _SyncObserved)(inner, call)
-    return True
 
 
 def _json_body(stream: Any) -> Any:

@@ -130,33 +130,33 @@ def instrument(
     if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
         return None
     with _lock:
-        if _active is not None:
-            return _active
-        given = ClientSettings(
-            endpoint or "",
-            key or "",
-            "",
-            service_name or "",
-            agent_name or "",
-            bool(capture_content),
-            bool(inject_stream_usage),
-        )
-        settings = resolve_settings(given, os.environ, capture_content, inject_stream_usage)
-        provider, owns = _provider(tracer_provider, settings)
-        spans = ActiveSpans()
-        provider.add_span_processor(spans)
-        processor = BatchSpanProcessor(GenAiOnlyExporter(exporter or build_exporter(settings)))
-        provider.add_span_processor(processor)
-        hooks = GenAiHooks(
-            provider.get_tracer(SCOPE_NAME),
-            spans,
-            capture_content=settings.capture_content,
-            agent_name=settings.agent_name,
-            inject_stream_usage=settings.inject_stream_usage,
-        )
-        instrumentors = _instrument_http_clients(provider, hooks)
-        _active = Instrumentation(provider, processor, spans, hooks, instrumentors, owns)
+        if _active is None:
+            given = ClientSettings(
+                endpoint or "", key or "", "", service_name or "", agent_name or ""
+            )
+            settings = resolve_settings(given, os.environ, capture_content, inject_stream_usage)
+            _active = _set_up(settings, tracer_provider, exporter)
         return _active
+
+
+def _set_up(
+    settings: ClientSettings, given: TracerProvider | None, exporter: SpanExporter | None
+) -> Instrumentation:
+    """Add the span processors to the provider and instrument the HTTP clients."""
+    provider, owns = _provider(given, settings)
+    spans = ActiveSpans()  # first, so it sees every span start before the exporter does
+    provider.add_span_processor(spans)
+    processor = BatchSpanProcessor(GenAiOnlyExporter(exporter or build_exporter(settings)))
+    provider.add_span_processor(processor)
+    hooks = GenAiHooks(
+        provider.get_tracer(SCOPE_NAME),
+        spans,
+        capture_content=settings.capture_content,
+        agent_name=settings.agent_name,
+        inject_stream_usage=settings.inject_stream_usage,
+    )
+    instrumentors = _instrument_http_clients(provider, hooks)
+    return Instrumentation(provider, processor, spans, hooks, instrumentors, owns)
 
 
 def resolve_settings(

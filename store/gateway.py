@@ -146,8 +146,9 @@ def cache_get(
     key = (_CACHE.c.workspace_id == workspace_id) & (_CACHE.c.request_hash == request_hash)
     with engine.begin() as conn:
         row = conn.execute(
-            select(_CACHE.c.status, _CACHE.c.content_type, _CACHE.c.body, _CACHE.c.cost_nanousd)
-            .where(key, _CACHE.c.expires_ns > now_ns)
+            select(
+                _CACHE.c.status, _CACHE.c.content_type, _CACHE.c.body, _CACHE.c.cost_nanousd
+            ).where(key, _CACHE.c.expires_ns > now_ns)
         ).first()
         if row is None:
             return None
@@ -186,14 +187,17 @@ def cache_put(
         changed = {k: stmt.excluded[k] for k in ("status", "content_type", "body")}
         changed.update(cost_nanousd=stmt.excluded.cost_nanousd, expires_ns=stmt.excluded.expires_ns)
         conn.execute(
-            stmt.on_conflict_do_update(index_elements=["workspace_id", "request_hash"], set_=changed)
+            stmt.on_conflict_do_update(
+                index_elements=["workspace_id", "request_hash"], set_=changed
+            )
         )
 
 
 def cache_savings(engine: Engine, workspace_id: int | None = None) -> tuple[int, int]:
     """(hits, saved nano-USD) over the cache, optionally of one workspace."""
     stmt = select(
-        func.coalesce(func.sum(_CACHE.c.hits), 0), func.coalesce(func.sum(_CACHE.c.saved_nanousd), 0)
+        func.coalesce(func.sum(_CACHE.c.hits), 0),
+        func.coalesce(func.sum(_CACHE.c.saved_nanousd), 0),
     )
     if workspace_id is not None:
         stmt = stmt.where(_CACHE.c.workspace_id == workspace_id)

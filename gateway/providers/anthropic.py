@@ -60,7 +60,9 @@ def json_usage(body: Any, operation: str) -> Usage | None:
     """Usage of a non-streaming response (count_tokens is free: None)."""
     if not isinstance(body, dict) or operation != "chat":
         return None
-    usage = Usage(response_id=str(body.get("id") or ""), response_model=str(body.get("model") or ""))
+    usage = Usage(
+        response_id=str(body.get("id") or ""), response_model=str(body.get("model") or "")
+    )
     u = body.get("usage")
     if isinstance(u, Mapping):
         usage_of(u, usage)

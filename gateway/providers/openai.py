@@ -49,7 +49,9 @@ def json_usage(body: Any, operation: str) -> Usage | None:
     """Usage of a non-streaming response (GET /v1/models: None)."""
     if not isinstance(body, dict) or operation == "models":
         return None
-    usage = Usage(response_id=str(body.get("id") or ""), response_model=str(body.get("model") or ""))
+    usage = Usage(
+        response_id=str(body.get("id") or ""), response_model=str(body.get("model") or "")
+    )
     u = body.get("usage")
     if isinstance(u, Mapping):
         usage_of(u, usage)

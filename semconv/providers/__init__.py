@@ -153,6 +153,13 @@ def match_endpoint(method: str, host: str, path: str) -> Endpoint | None:
     return None
 
 
+def parser_for(endpoint: Endpoint) -> Any:
+    """The module that parses this endpoint's bodies and events (openai, anthropic, gemini)."""
+    from semconv.providers import anthropic, gemini, openai  # they import this module
+
+    return {"anthropic": anthropic, "gemini": gemini}.get(endpoint.api, openai)
+
+
 def _openai_provider(host: str) -> str:
     """gen_ai.provider.name of an OpenAI-compatible host (OpenAI itself by default)."""
     host = host.lower()

@@ -112,7 +112,7 @@ def base_env(home: Path, *extra_path: Path) -> dict[str, str]:
     return env
 
 
-def wait_for(read: Callable[[], Any], expected: Any, timeout_s: float = 30.0) -> Any:
+def wait_for(read: Callable[[], Any], expected: Any, timeout_s: float = 20.0) -> Any:
     """Poll `read()` until it equals `expected` (telemetry arrives after the CLI exits)."""
     deadline = time.monotonic() + timeout_s
     value = read()

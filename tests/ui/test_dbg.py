@@ -1,7 +1,5 @@
 from tests.ui.test_pages import run_page
 def test_dbg(ui_env):
     at = run_page("overview")
-    print("METRICS", [(m.label, m.value, m.delta) for m in at.metric])
-    print("DFS", [d.key for d in at.dataframe])
-    print("INFO", [i.value for i in at.info])
-    print("TABS", len(at.tabs))
+    d = at.dataframe[3]
+    print("FIELDS", [f.name for f, v in d.proto.ListFields() if f.name != "arrow_data"], [(f.name, v) for f, v in d.proto.ListFields() if f.name in ("id", "form_id")])
