@@ -51,7 +51,13 @@ $(STAMP): pyproject.toml $(VENV)/pyvenv.cfg
 	$(BIN)/python -m pip install --disable-pip-version-check --quiet -e ".[test]"
 	@touch $@
 
+# On an empty store, and only when a person is at the terminal (never in CI), offer to load
+# the demo company first: `otelspend demo` through the real ingest path, ~1 minute.
 run: install
+	@if [ -t 0 ] && $(BIN)/otelspend store-empty 2>/dev/null; then \
+		read -r -p "The store is empty. Load a demo company (40 people, 30 days)? [y/N] " yn; \
+		case "$$yn" in [yY]*) $(BIN)/otelspend demo ;; esac; \
+	fi
 	$(BIN)/otelspend serve $(ARGS)
 
 lint: install
@@ -93,6 +99,8 @@ bench: install
 	@if [ -f bench/ingest.py ]; then \
 		echo "== python bench/ingest.py $(ARGS)"; $(BIN)/python bench/ingest.py $(ARGS); \
 	else echo "bench/ingest.py does not exist yet; nothing to run"; fi
+	@echo "== python bench/ui_queries.py (builds a 1M-call store in /tmp once, ~10 min)"
+	$(BIN)/python bench/ui_queries.py
 
 clean:
 	@$(PG) destroy

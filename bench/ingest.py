@@ -1,7 +1,8 @@
 """End-to-end durable ingest benchmark: OTLP/HTTP → `otelspend serve` → committed rows.
 
 Starts a real `otelspend serve` subprocess on a fresh SQLite (or --db) store, sends
-pre-encoded 512-span batches of realistic GenAI spans from several concurrent senders over
+pre-encoded 512-span batches of realistic GenAI traces (an invoke_agent root and 15 chat
+spans per agent task: 480 model calls per batch) from several concurrent senders over
 keep-alive connections, and counts the spans and calls in the store after the last ack.
 A baseline measured in the same run — the same senders against a loopback HTTP server that
 only reads the body and answers 200 — shows how close ingest gets to the transport ceiling.
@@ -44,10 +45,14 @@ def _kv(key: str, value: object) -> KeyValue:
     return KeyValue(key=key, value=AnyValue(string_value=str(value)))
 
 
-def _span(rng: random.Random, now_ns: int) -> Span:
+SPANS_PER_TRACE = 16  # one invoke_agent root + 15 model calls: an agent task, not 16 tasks
+CALLS_PER_BATCH = SPANS_PER_BATCH // SPANS_PER_TRACE * (SPANS_PER_TRACE - 1)
+
+
+def _chat_attrs(rng: random.Random, session: str, agent: str) -> dict[str, object]:
     provider, model = rng.choice(_MODELS)
     inp = rng.randint(500, 50_000)
-    attrs = {
+    return {
         "gen_ai.operation.name": "chat",
         "gen_ai.provider.name": provider,
         "gen_ai.request.model": model,
@@ -56,8 +61,8 @@ def _span(rng: random.Random, now_ns: int) -> Span:
         "gen_ai.usage.input_tokens": inp,
         "gen_ai.usage.output_tokens": rng.randint(50, 4000),
         "gen_ai.usage.cache_read.input_tokens": rng.randint(0, inp // 2),
-        "gen_ai.agent.name": rng.choice(["planner", "coder", "reviewer"]),
-        "gen_ai.conversation.id": f"conv-{rng.randint(1, 500)}",
+        "gen_ai.agent.name": agent,
+        "gen_ai.conversation.id": session,
         "gen_ai.request.max_tokens": 8192,
         "gen_ai.request.temperature": "0.2",
         "gen_ai.response.finish_reasons": "stop",
@@ -65,30 +70,41 @@ def _span(rng: random.Random, now_ns: int) -> Span:
         "server.port": 443,
         "http.response.status_code": 200,
         "user.id": f"u{rng.randint(1, 40)}",
-        "session.id": f"s{rng.randint(1, 200)}",
         "thread.name": "worker",
     }
+
+
+def _trace(rng: random.Random, now_ns: int) -> list[Span]:
+    """One agent task: an invoke_agent root span and its model-call children."""
+    trace_id = rng.getrandbits(128).to_bytes(16, "big")
+    root_id = rng.getrandbits(64).to_bytes(8, "big")
+    agent = rng.choice(["planner", "coder", "reviewer"])
+    session = f"conv-{rng.randint(1, 500)}"
     start = now_ns - rng.randint(0, 3_000_000_000)
-    return Span(
-        trace_id=rng.getrandbits(128).to_bytes(16, "big"),
-        span_id=rng.getrandbits(64).to_bytes(8, "big"),
-        name=f"chat {model}",
-        kind=3,
-        start_time_unix_nano=start,
-        end_time_unix_nano=start + rng.randint(10**8, 10**10),
-        attributes=[_kv(k, v) for k, v in attrs.items()],
-    )
+    root_attrs = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": agent,
+                  "gen_ai.conversation.id": session}
+    spans = [Span(trace_id=trace_id, span_id=root_id, name=f"invoke_agent {agent}", kind=1,
+                  start_time_unix_nano=start, end_time_unix_nano=start + 60 * 10**9,
+                  attributes=[_kv(k, v) for k, v in root_attrs.items()])]
+    for i in range(SPANS_PER_TRACE - 1):
+        attrs = _chat_attrs(rng, session, agent)
+        begin = start + i * 3 * 10**9
+        spans.append(Span(trace_id=trace_id, span_id=rng.getrandbits(64).to_bytes(8, "big"),
+                          parent_span_id=root_id, name=f"chat {attrs['gen_ai.request.model']}",
+                          kind=3, start_time_unix_nano=begin,
+                          end_time_unix_nano=begin + rng.randint(10**8, 3 * 10**9),
+                          attributes=[_kv(k, v) for k, v in attrs.items()]))
+    return spans
 
 
 def make_batches(n: int, seed: int) -> list[ExportTraceServiceRequest]:
-    """n requests of SPANS_PER_BATCH unique GenAI spans each."""
+    """n requests of SPANS_PER_BATCH spans: whole agent traces of realistic GenAI spans."""
     rng = random.Random(seed)
     now = time.time_ns()
     out = []
     for _ in range(n):
-        rs = ResourceSpans(
-            scope_spans=[ScopeSpans(spans=[_span(rng, now) for _ in range(SPANS_PER_BATCH)])]
-        )
+        spans = [s for _ in range(SPANS_PER_BATCH // SPANS_PER_TRACE) for s in _trace(rng, now)]
+        rs = ResourceSpans(scope_spans=[ScopeSpans(spans=spans)])
         rs.resource.attributes.extend(
             [_kv("service.name", "bench-agent"), _kv("host.name", "dev1")]
         )
@@ -180,9 +196,11 @@ def run_ingest(db: str, bodies: list[bytes], ctype: str, senders: int) -> tuple[
         spans = conn.execute(text("select count(*) from spans")).scalar_one()
         calls = conn.execute(text("select count(*) from llm_calls")).scalar_one()
     engine.dispose()
-    expected = len(bodies) * SPANS_PER_BATCH
-    if spans != expected or calls != expected:
-        raise SystemExit(f"store holds {spans} spans / {calls} calls, expected {expected}")
+    expected, expected_calls = len(bodies) * SPANS_PER_BATCH, len(bodies) * CALLS_PER_BATCH
+    if spans != expected or calls != expected_calls:
+        raise SystemExit(
+            f"store holds {spans} spans / {calls} calls, expected {expected} / {expected_calls}"
+        )
     return expected / elapsed, spans, calls
 
 

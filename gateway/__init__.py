@@ -1,0 +1,1 @@
+"""The enforcing proxy: OpenAI/Anthropic/Gemini-compatible, hard budgets before the call."""

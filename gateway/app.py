@@ -118,7 +118,9 @@ async def start_gateway(
         cache, GatewayMetrics(),
     )  # fmt: skip
     await proxy.start()
-    runner = web.AppRunner(build_app(proxy), access_log=None)
+    # handler_cancellation: a client that hangs up cancels its handler at once, which closes
+    # the upstream stream (the provider stops generating) and bills what was consumed.
+    runner = web.AppRunner(build_app(proxy), access_log=None, handler_cancellation=True)
     await runner.setup()
     site = web.TCPSite(runner, cfg.host, cfg.port)
     await site.start()

@@ -25,7 +25,7 @@ from gateway import cache as cache_rules
 from gateway.config import PROVIDERS, GatewayConfig
 from gateway.estimate import estimate, set_max_output
 from gateway.metrics import GatewayMetrics
-from gateway.providers.common import Usage, forward_headers, parse_json
+from gateway.providers.common import DROP_RESPONSE_HEADERS, Usage, forward_headers, parse_json
 from gateway.record import CallFacts, CallRecorder, Trace, agent_from_user_agent
 from gateway.reservations import Blocked, Reserved, Reserver
 from gateway.routes import Route
@@ -34,6 +34,7 @@ from gateway.workspaces import WorkspaceNames
 from store.gateway import CachedResponse
 
 log = logging.getLogger("otelspend.gateway")
+_NO_KEY = "otelspend gateway: no API key sent; use your otelspend key as the provider API key"
 _STREAM_TYPES = ("text/event-stream", "application/x-ndjson")
 
 
@@ -125,19 +126,22 @@ class GatewayProxy:
         raw = await request.read()
         body = parse_json(raw) if raw else None
         stream = route.streams(body, dict(request.query))
-        p = Prepared(route, key, raw, body, stream, route.model(body), credential, None, 0, None,
-                     Trace.from_header(request.headers.get("traceparent")), start_ns, t0)  # fmt: skip
+        trace = Trace.from_header(request.headers.get("traceparent"))
+        model = route.model(body)
+        p = Prepared(
+            route, key, raw, body, stream, model, credential, None, 0, None, trace, start_ns, t0
+        )
         if route.billable:
             await self._admit(p, workspace, request)
         return p
 
     def _authenticate(self, token: str | None) -> IngestKey:
+        if not token:
+            raise GatewayError(401, _NO_KEY)
         try:
             return self._auth.authenticate(token)  # type: ignore[no-any-return]
-        except Unauthenticated as exc:
-            raise GatewayError(
-                401, f"otelspend gateway: {exc} (use your otelspend key as the API key)"
-            ) from None
+        except Unauthenticated:
+            raise GatewayError(401, "otelspend gateway: unknown or revoked otelspend key") from None
 
     async def _admit(self, p: Prepared, workspace: str, request: web.Request) -> None:
         """Caps, then the cache key, then the reservation against hard budgets."""
@@ -272,8 +276,6 @@ class GatewayProxy:
 
 
 def _response_headers(upstream: aiohttp.ClientResponse) -> dict[str, str]:
-    from gateway.providers.common import DROP_RESPONSE_HEADERS
-
     return {k: v for k, v in upstream.headers.items() if k.lower() not in DROP_RESPONSE_HEADERS}
 
 

@@ -9,6 +9,7 @@ cost is committed to the rollups: in between it is counted twice, never zero tim
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -60,6 +61,9 @@ class Reserver:
         self._engine = engine
         self._ttl_ns = int(ttl_s * 1e9)
         self._hint = request_hint  # e.g. a UI link appended to block messages
+        # SQLite: threads of one process queue here instead of in SQLite's busy handler, which
+        # sleeps up to 100 ms between retries.  PostgreSQL row locks need no such help.
+        self._local = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     def reserve(self, scope: CallScope, estimate_nanousd: int) -> Reserved | Blocked:
         """Hold `estimate_nanousd` on every hard budget of `scope`, or say which one blocks."""
@@ -68,6 +72,14 @@ class Reserver:
         if not states:
             return Reserved(None, estimate_nanousd, 0)
         targets = [(s.budget.id, s.subject_id) for s in states]
+        if self._local is None:
+            return self._reserve_locked(scope, estimate_nanousd, targets)
+        with self._local:
+            return self._reserve_locked(scope, estimate_nanousd, targets)
+
+    def _reserve_locked(
+        self, scope: CallScope, estimate_nanousd: int, targets: list[tuple[int, int]]
+    ) -> Reserved | Blocked:
         with ops.locked(self._engine, targets) as conn:
             now = datetime.now(UTC)
             states = hard_budgets_for(conn, scope, now)  # re-read under the lock
@@ -89,7 +101,10 @@ class Reserver:
 
     def release(self, reservation_ids: list[str]) -> int:
         """Drop settled holds (call only after the calls' costs are committed)."""
-        return ops.release(self._engine, reservation_ids)
+        if self._local is None:
+            return ops.release(self._engine, reservation_ids)
+        with self._local:
+            return ops.release(self._engine, reservation_ids)
 
     def _blocked(
         self, conn: Connection, s: BudgetState, held: int, estimate: int, now: datetime

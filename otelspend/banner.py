@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from otelspend.cli_gateway import gateway_urls
+
 
 def banner(
     *,
@@ -12,6 +14,7 @@ def banner(
     key: str | None,
     no_auth: bool,
     ui_url: str | None = None,
+    gateway_url: str | None = None,
 ) -> str:
     """Render the start-up text (the key appears here once and nowhere else)."""
     http = f"http://{host}:{http_port}"
@@ -21,6 +24,7 @@ def banner(
         f"  OTLP/gRPC  http://{host}:{grpc_port}",
         f"  OTLP/HTTP  {http}   (POST /v1/traces /v1/logs /v1/metrics, GET /health)",
         *([f"  UI         {ui_url}"] if ui_url else []),
+        *(gateway_urls(gateway_url) if gateway_url else []),
         "",
     ]
     if no_auth:

@@ -16,6 +16,7 @@ from otelspend.banner import banner
 from otelspend.cli_alerts import alerts, audit, members
 from otelspend.cli_budgets import budgets
 from otelspend.cli_evals import eval_group, reconcile_group
+from otelspend.cli_gateway import build_config, gateway
 from otelspend.cli_onboard import hook, onboard
 from otelspend.cli_prices import prices
 from otelspend.cli_requests import requests
@@ -83,6 +84,12 @@ def _open_store(db: str) -> Any:
     "--no-gateway", envvar="OTELSPEND_NO_GATEWAY", is_flag=True, help="Do not start the gateway."
 )
 @click.option(
+    "--gateway-port", envvar="OTELSPEND_GATEWAY_PORT", type=int, default=8787, show_default=True
+)
+@click.option(
+    "--gateway-config", envvar="OTELSPEND_GATEWAY_CONFIG", help="Gateway TOML (credentials, caps)."
+)
+@click.option(
     "--max-body-bytes",
     envvar="OTELSPEND_MAX_BODY_BYTES",
     type=int,
@@ -144,6 +151,8 @@ def serve(
     no_ui: bool,
     ui_port: int,
     no_gateway: bool,
+    gateway_port: int,
+    gateway_config: str | None,
     max_body_bytes: int,
     queue_batches: int,
     decode_workers: int | None,
@@ -172,11 +181,10 @@ def serve(
             queue_batches=queue_batches,
             **({} if decode_workers is None else {"decode_workers": decode_workers}),
             alerting=AlertingConfig(webhooks=webhooks, ui_url=ui_url),
+            gateway=None if no_gateway else build_config(gateway_config, host, gateway_port),
         )
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
-    # The gateway lands in a later release; the flag is accepted so scripts keep working.
-    del no_gateway
     uis: list[Any] = []  # the UI subprocess, started once the receivers listen
 
     def on_ready(running: Any) -> None:
@@ -202,6 +210,7 @@ def serve(
                 key=token,
                 no_auth=no_auth,
                 ui_url=uis[0].url if uis and uis[0] else None,
+                gateway_url=running.gateway.url if running.gateway else None,
             ),
             err=False,
         )
@@ -362,3 +371,4 @@ main.add_command(hook)
 main.add_command(ui)
 main.add_command(demo)
 main.add_command(store_empty)
+main.add_command(gateway)

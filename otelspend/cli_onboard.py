@@ -81,28 +81,21 @@ def onboard(
     if gateway_url is not None and not via_gateway:
         raise click.UsageError("--gateway-url needs --via-gateway")
     command = hook_command + (_HOOK_FAIL_CLOSED if hook_fail_closed else "")
+    gateway = (gateway_url or DEFAULT_GATEWAY_URL).rstrip("/")
 
     def spec_for(secret: str, who: Identity | None) -> OnboardSpec:
+        fields = (client, server.rstrip("/"), secret, who, via_gateway, gateway, command)
         try:
-            return OnboardSpec(
-                client,
-                server.rstrip("/"),
-                secret,
-                who,
-                via_gateway,
-                (gateway_url or DEFAULT_GATEWAY_URL).rstrip("/"),
-                command,
-                not no_hook,
-            )
+            return OnboardSpec(*fields, hook=not no_hook)
         except ValueError as exc:
             raise click.UsageError(str(exc)) from exc
 
     if key is not None:
         spec = spec_for(key, None)
         _single(spec, bundle_files(spec), out)
-        return
-    assert users is not None and out is not None
-    _per_user(users, out, db, org, client, spec_for)
+    else:
+        assert users is not None and out is not None
+        _per_user(users, out, db, org, client, spec_for)
 
 
 def _single(spec: OnboardSpec, files: list[BundleFile], out: Path | None) -> None:
@@ -169,9 +162,19 @@ def hook() -> None:
 
 
 @hook.command("claude-code")
-@click.option("--url", default=None, help="Budget check URL [from OTEL_EXPORTER_OTLP_ENDPOINT].")
-@click.option("--key", default=None, help="Ingest key [from OTEL_EXPORTER_OTLP_HEADERS].")
-@click.option("--fail-closed", is_flag=True, help="Block the prompt when the check fails.")
+@click.option(
+    "--url",
+    default=None,
+    help="Budget check URL [$OTELSPEND_BUDGET_URL, else from $OTEL_EXPORTER_OTLP_ENDPOINT].",
+)
+@click.option(
+    "--key", default=None, help="Ingest key [$OTELSPEND_KEY, else $OTEL_EXPORTER_OTLP_HEADERS]."
+)
+@click.option(
+    "--fail-closed",
+    is_flag=True,
+    help="Block the prompt when the check fails [$OTELSPEND_HOOK_FAIL_CLOSED].",
+)
 @click.option("--timeout", type=float, default=None, help="Seconds to wait for the server [3].")
 def hook_claude_code(
     url: str | None, key: str | None, fail_closed: bool, timeout: float | None

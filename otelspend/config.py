@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_CONFIG_FILE = "otelspend.toml"
-_COMMANDS = ("serve", "spend", "keys", "prices", "migrate")
+_COMMANDS = ("serve", "spend", "keys", "prices", "migrate", "ui")
 
 
 def load_default_map(path: str | None) -> dict[str, Any]:

@@ -27,6 +27,8 @@ from collector_processor.pricing.refresh import PriceBookRefresher
 from collector_processor.pricing.unpriced import UnpricedModelWatch
 from collector_processor.receiver.grpc import start_grpc_server
 from collector_processor.receiver.http import build_http_app
+from gateway.app import RunningGateway, start_gateway
+from gateway.config import GatewayConfig
 from store.checkpoint import WalCheckpointer
 from store.engine import is_sqlite, make_engine
 from store.identity import ensure_default_identity, hash_key
@@ -65,6 +67,7 @@ class ServeConfig:
     queue_batches: int = 64
     decode_workers: int = field(default_factory=lambda: default_decode_workers())
     alerting: AlertingConfig = field(default_factory=AlertingConfig)
+    gateway: GatewayConfig | None = None  # None: no gateway (serve --no-gateway)
 
     def __post_init__(self) -> None:
         for name in ("otlp_grpc_port", "otlp_http_port"):
@@ -88,6 +91,7 @@ class RunningServer:
     http_port: int
     control: SpendControl | None = None
     prices: PriceBookRefresher | None = None
+    gateway: RunningGateway | None = None
     _closers: list[Callable[[], Any]] = field(default_factory=list)
     after_writer: list[Callable[[], Any]] = field(default_factory=list)
 
@@ -185,6 +189,11 @@ async def start_server(cfg: ServeConfig) -> RunningServer:
     http_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     running = RunningServer(engine, writer, pipeline, grpc_port, http_port, control, prices)
     running._closers.append(prices.stop)
+    if cfg.gateway is not None:  # shares the writer: gateway calls commit like telemetry
+        running.gateway = await start_gateway(
+            cfg.gateway, engine=engine, pipeline=pipeline, writer=writer, pricer=pricer, auth=auth
+        )
+        running._closers.append(running.gateway.stop)  # closers run in reverse: stops first
     running._closers += [lambda: grpc_server.stop(grace=5), runner.cleanup]
     if pool is not None:
         running._closers.insert(0, pool.close)  # closers run in reverse: workers stop last

@@ -96,6 +96,7 @@ class _SyncObserved:
         self._call.finish(complete=True)
 
     def close(self) -> None:
+        """The caller closed the response (maybe before its end): the span ends now."""
         try:
             if hasattr(self._inner, "close"):
                 self._inner.close()
@@ -118,6 +119,7 @@ class _AsyncObserved:
         self._call.finish(complete=True)
 
     async def aclose(self) -> None:
+        """The caller closed the response (maybe before its end): the span ends now."""
         try:
             if hasattr(self._inner, "aclose"):
                 await self._inner.aclose()

@@ -36,6 +36,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "deselect with -m 'not postgres'",
     )
     config.addinivalue_line(
+        "markers", "browser: drives headless Chromium (tests/ui); deselect with -m 'not browser'"
+    )
+    config.addinivalue_line(
         "markers", "clis: runs the real Claude Code / Codex / Gemini CLIs (npm); -m clis selects"
     )
 

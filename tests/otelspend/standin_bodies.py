@@ -7,11 +7,12 @@ Responses, Gemini generateContent) closely enough for the official SDKs and the 
 from __future__ import annotations
 
 import itertools
-import json
 import re
-import time
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from tests.otelspend import standin_openai as openai_shapes
+from tests.otelspend.standin_openai import pieces
 
 _ids = itertools.count(1)
 _GEMINI_PATH = re.compile(r"^/v1(?:beta|alpha)?/models/([^:/]+):(\w+)$")
@@ -60,7 +61,7 @@ class Config(Protocol):
     reply: str
 
 
-Event = tuple[str | None, "dict[str, Any] | str"]
+Event = tuple[str | None, "dict[str, Any] | str"]  # (SSE event name, JSON data or a literal)
 
 
 def route(method: str, path: str) -> tuple[str, str] | None:
@@ -107,10 +108,15 @@ def is_text_delta(name: str | None, data: dict[str, Any] | str) -> bool:
 
 def json_body(kind: str, cfg: Config, model: str, request: dict[str, Any]) -> dict[str, Any]:
     """The non-streaming answer of one endpoint."""
-    n = next(_ids)
+    if kind.startswith("openai"):
+        return openai_shapes.json_body(kind, cfg, model, request)
+    if kind == "anthropic_count":
+        return {"input_tokens": cfg.anthropic.input_tokens}
+    if kind == "gemini_count":
+        return {"totalTokens": cfg.gemini.prompt_tokens}
     if kind == "anthropic":
         return {
-            "id": f"msg_standin{n}",
+            "id": f"msg_standin{next(_ids)}",
             "type": "message",
             "role": "assistant",
             "model": model,
@@ -119,95 +125,7 @@ def json_body(kind: str, cfg: Config, model: str, request: dict[str, Any]) -> di
             "stop_sequence": None,
             "usage": anthropic_usage(cfg.anthropic),
         }
-    if kind == "anthropic_count":
-        return {"input_tokens": cfg.anthropic.input_tokens}
-    if kind == "openai_chat" and getattr(cfg, "tool_calls", False) and _wants_tool(request):
-        return chat_tool_call(cfg, model, request)
-    if kind == "openai_chat":
-        return {
-            "id": f"chatcmpl-standin{n}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": model,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": cfg.reply, "refusal": None},
-                    "logprobs": None,
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": chat_usage(cfg.openai),
-        }
-    if kind == "openai_responses":
-        return response_object(cfg, model, f"resp_standin{n}", "completed")
-    if kind == "openai_completions":
-        usage = chat_usage(cfg.openai)
-        return {
-            "id": f"cmpl-standin{n}",
-            "object": "text_completion",
-            "created": int(time.time()),
-            "model": model,
-            "choices": [{"index": 0, "text": cfg.reply, "finish_reason": "stop", "logprobs": None}],
-            "usage": usage,
-        }
-    if kind == "openai_embeddings":
-        inputs = request.get("input")
-        count = len(inputs) if isinstance(inputs, list) else 1
-        return {
-            "object": "list",
-            "data": [
-                {"object": "embedding", "index": i, "embedding": [0.0, 0.5, 1.0]}
-                for i in range(count)
-            ],
-            "model": model,
-            "usage": {
-                "prompt_tokens": cfg.openai.input_tokens,
-                "total_tokens": cfg.openai.input_tokens,
-            },
-        }
-    if kind == "openai_models":
-        return {"object": "list", "data": [{"id": "gpt-5.1", "object": "model", "owned_by": "x"}]}
-    if kind == "gemini_count":
-        return {"totalTokens": cfg.gemini.prompt_tokens}
     return gemini_chunk(cfg, model, cfg.reply, final=True)
-
-
-def _wants_tool(request: dict[str, Any]) -> bool:
-    """An agent turn: tools are offered and the last message is not a tool result yet."""
-    messages = request.get("messages") or [{}]
-    return bool(request.get("tools")) and messages[-1].get("role") != "tool"
-
-
-def chat_tool_call(cfg: Config, model: str, request: dict[str, Any]) -> dict[str, Any]:
-    """Ask for the first offered tool, with arguments that satisfy its required parameters."""
-    function = request["tools"][0].get("function") or {}
-    schema = function.get("parameters") or {}
-    samples = {"string": "x", "integer": 1, "number": 1, "boolean": True}
-    args = {
-        name: samples.get((schema.get("properties") or {}).get(name, {}).get("type"), "x")
-        for name in schema.get("required") or []
-    }
-    call = {
-        "id": f"call_standin{next(_ids)}",
-        "type": "function",
-        "function": {"name": function.get("name", "tool"), "arguments": json.dumps(args)},
-    }
-    return {
-        "id": f"chatcmpl-standin{next(_ids)}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": None, "tool_calls": [call]},
-                "logprobs": None,
-                "finish_reason": "tool_calls",
-            }
-        ],
-        "usage": chat_usage(cfg.openai),
-    }
 
 
 def stream_events(kind: str, cfg: Config, model: str, request: dict[str, Any]) -> list[Event]:
@@ -215,10 +133,10 @@ def stream_events(kind: str, cfg: Config, model: str, request: dict[str, Any]) -
     if kind == "anthropic":
         return anthropic_events(cfg, model)
     if kind == "openai_responses":
-        return responses_events(cfg, model)
+        return openai_shapes.responses_events(cfg, model)
     if kind in ("openai_chat", "openai_completions"):
         options = request.get("stream_options") or {}
-        return chat_events(cfg, model, bool(options.get("include_usage")))
+        return openai_shapes.chat_events(cfg, model, bool(options.get("include_usage")))
     return [(None, json_body(kind, cfg, model, request))]
 
 
@@ -264,7 +182,7 @@ def anthropic_events(cfg: Config, model: str) -> list[Event]:
         ),
         ("ping", {"type": "ping"}),
     ]
-    for piece in _pieces(cfg.reply):
+    for piece in pieces(cfg.reply):
         delta = {"type": "text_delta", "text": piece}
         events.append(
             ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta})
@@ -280,103 +198,6 @@ def anthropic_events(cfg: Config, model: str) -> list[Event]:
             },
         ),
         ("message_stop", {"type": "message_stop"}),
-    ]
-    return events
-
-
-def chat_usage(u: OpenAIUsage) -> dict[str, Any]:
-    """Chat Completions usage (prompt includes cached, completion includes reasoning)."""
-    return {
-        "prompt_tokens": u.input_tokens,
-        "completion_tokens": u.output_tokens,
-        "total_tokens": u.input_tokens + u.output_tokens,
-        "prompt_tokens_details": {"cached_tokens": u.cached_tokens, "audio_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": u.reasoning_tokens, "audio_tokens": 0},
-    }
-
-
-def chat_events(cfg: Config, model: str, include_usage: bool) -> list[Event]:
-    """chat.completion.chunk events; the usage chunk only when the client asked for it."""
-    base = {
-        "id": f"chatcmpl-standin{next(_ids)}",
-        "object": "chat.completion.chunk",
-        "created": int(time.time()),
-        "model": model,
-    }
-
-    def chunk(delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
-        return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
-
-    events: list[Event] = [(None, chunk({"role": "assistant", "content": ""}, None))]
-    events += [(None, chunk({"content": piece}, None)) for piece in _pieces(cfg.reply)]
-    events.append((None, chunk({}, "stop")))
-    if include_usage:
-        events.append((None, {**base, "choices": [], "usage": chat_usage(cfg.openai)}))
-    events.append((None, "[DONE]"))
-    return events
-
-
-def response_object(cfg: Config, model: str, rid: str, status: str) -> dict[str, Any]:
-    """A Responses API `response` object (usage only once completed)."""
-    u = cfg.openai
-    done = status == "completed"
-    return {
-        "id": rid,
-        "object": "response",
-        "created_at": int(time.time()),
-        "status": status,
-        "model": model,
-        "output": [_message_item(cfg.reply)] if done else [],
-        "parallel_tool_calls": True,
-        "tool_choice": "auto",
-        "tools": [],
-        "usage": {
-            "input_tokens": u.input_tokens,
-            "input_tokens_details": {"cached_tokens": u.cached_tokens},
-            "output_tokens": u.output_tokens,
-            "output_tokens_details": {"reasoning_tokens": u.reasoning_tokens},
-            "total_tokens": u.input_tokens + u.output_tokens,
-        }
-        if done
-        else None,
-    }
-
-
-def _message_item(text: str) -> dict[str, Any]:
-    return {
-        "type": "message",
-        "id": "msg_standin_item",
-        "status": "completed",
-        "role": "assistant",
-        "content": [{"type": "output_text", "text": text, "annotations": []}],
-    }
-
-
-def responses_events(cfg: Config, model: str) -> list[Event]:
-    """response.created ... output_text.delta ... response.completed (with usage)."""
-    rid = f"resp_standin{next(_ids)}"
-    seq = itertools.count()
-    item = _message_item("")
-    item["status"] = "in_progress"
-    item["content"] = []
-    part = {"type": "output_text", "text": "", "annotations": []}
-    pos = {"item_id": item["id"], "output_index": 0, "content_index": 0}
-
-    def ev(kind: str, **data: Any) -> Event:
-        return kind, {"type": kind, "sequence_number": next(seq), **data}
-
-    events = [
-        ev("response.created", response=response_object(cfg, model, rid, "in_progress")),
-        ev("response.in_progress", response=response_object(cfg, model, rid, "in_progress")),
-        ev("response.output_item.added", output_index=0, item=item),
-        ev("response.content_part.added", part=part, **pos),
-    ]
-    events += [ev("response.output_text.delta", delta=p, **pos) for p in _pieces(cfg.reply)]
-    events += [
-        ev("response.output_text.done", text=cfg.reply, **pos),
-        ev("response.content_part.done", part={**part, "text": cfg.reply}, **pos),
-        ev("response.output_item.done", output_index=0, item=_message_item(cfg.reply)),
-        ev("response.completed", response=response_object(cfg, model, rid, "completed")),
     ]
     return events
 
@@ -406,14 +227,8 @@ def gemini_chunk(cfg: Config, model: str, text: str, *, final: bool) -> dict[str
 
 def gemini_events(cfg: Config, model: str) -> list[Event]:
     """streamGenerateContent?alt=sse: one chunk per piece of text, usage final on the last."""
-    pieces = _pieces(cfg.reply)
+    parts = pieces(cfg.reply)
     return [
-        (None, gemini_chunk(cfg, model, piece, final=i == len(pieces) - 1))
-        for i, piece in enumerate(pieces)
+        (None, gemini_chunk(cfg, model, piece, final=i == len(parts) - 1))
+        for i, piece in enumerate(parts)
     ]
-
-
-def _pieces(text: str) -> list[str]:
-    """Split the reply into a few stream deltas (at least one)."""
-    words = text.split(" ")
-    return [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)] or [""]

@@ -13,6 +13,7 @@ import json
 import subprocess
 import time
 import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,13 @@ FLAGS = (
     "--disable-dev-shm-usage",
     "--hide-scrollbars",
     "--force-device-scale-factor=1",
+)
+
+
+# Streamlit scrolls inside its main section, not the body: measure both.
+_PAGE_HEIGHT_JS = (
+    "Math.max(document.body.scrollHeight, ...[...document.querySelectorAll("
+    "'section, [data-testid=stMain]')].map(e => e.scrollHeight))"
 )
 
 
@@ -51,7 +59,10 @@ class Browser:
         )
         self.width, self.height = width, height
         port = self._port(profile / "DevToolsActivePort")
-        self.ws: ClientConnection = connect(self._page_ws(port), max_size=64 * 2**20)
+        self._stack = ExitStack()
+        self.ws: ClientConnection = self._stack.enter_context(
+            connect(self._page_ws(port), max_size=64 * 2**20)
+        )
         self._ids = itertools.count(1)
         self.call("Page.enable")
         self.call("Runtime.enable")
@@ -117,13 +128,7 @@ class Browser:
 
     def screenshot(self, path: Path) -> None:
         """A PNG of the whole page (the viewport grown to the document's height)."""
-        height = int(
-            self.evaluate(
-                "Math.max(document.body.scrollHeight, "
-                "...[...document.querySelectorAll('section, [data-testid=stMain]')].map(e => e.scrollHeight))"
-            )
-            or self.height
-        )
+        height = int(self.evaluate(_PAGE_HEIGHT_JS) or self.height)
         self.call(
             "Emulation.setDeviceMetricsOverride",
             width=self.width,
@@ -139,7 +144,7 @@ class Browser:
     def close(self) -> None:
         """Close the websocket and end Chromium."""
         try:
-            self.ws.close()
+            self._stack.close()
         finally:
             self.proc.terminate()
             try:

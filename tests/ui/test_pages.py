@@ -32,10 +32,37 @@ def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
+# AppTest does not expose a dataframe's key: tables are told apart by their columns.
+SIGNATURES = {
+    "series_table": {"start", "usd", "calls"},
+    "budgets_table": {"budget", "why"},
+    "alerts_table": {"kind", "message", "link"},
+    "traces_table": {"trace", "open", "outcome"},
+    "sessions_table": {"session", "traces", "open"},
+    "waterfall_table": {"label", "kind", "cost_usd"},
+    "tags": {"label", "explanation", "source"},
+    "requests_table": {"reason", "status", "amount"},
+    "audit_table": {"action", "entity"},
+    "unpriced_table": {"first seen", "traces"},
+    "keys_table": {"prefix", "trusted"},
+}
+BREAKDOWNS = ("agent", "workspace", "user", "key", "model")  # tab order on the Overview
+
+
 def table(at: AppTest, key: str) -> Any:
-    """The DataFrame of the st.dataframe with this key."""
-    [df] = [d.value for d in at.dataframe if d.key == key]
-    return df
+    """The DataFrame of the st.dataframe rendered with this key."""
+    frames = [d.value for d in at.dataframe]
+    if key.startswith("by_"):
+        groups = [f for f in frames if {"name", "usd", "share"} <= set(f.columns)]
+        return groups[BREAKDOWNS.index(key[3:-6])]
+    found = [f for f in frames if SIGNATURES[key] <= set(f.columns)]
+    assert len(found) == 1, (key, [list(f.columns) for f in frames])
+    return found[0]
+
+
+def has_table(at: AppTest, key: str) -> bool:
+    """Whether the page shows this table."""
+    return any(SIGNATURES[key] <= set(d.value.columns) for d in at.dataframe)
 
 
 def test_overview_shows_exact_spend_against_the_org_budget(ui_env: KnownStore) -> None:

@@ -164,12 +164,17 @@ def _over_time(ctx: PageContext, scope: SpendScope, rng: TimeRange) -> None:
             "start": st.column_config.DatetimeColumn(
                 resolution, format="ddd YYYY-MM-DD" if resolution == "day" else "YYYY-MM-DD HH:mm"
             ),
-            "usd": money_column("spend"),
+            "usd": money_column("spend", precise=_small(table["usd"])),
             "calls": st.column_config.NumberColumn("calls", format="localized"),
         },
         key="series",
         height=320,
     )
+
+
+def _small(usd: pd.Series) -> bool:
+    """Amounts under $10: show sub-cent digits, as the metrics do (ui.fmt.money)."""
+    return bool(len(usd)) and float(usd.abs().max()) < 10
 
 
 def _group_frame(groups: list[GroupSpend]) -> pd.DataFrame:
@@ -202,7 +207,7 @@ def _breakdowns(bd: Breakdown) -> None:
                 df.drop(columns=["spend"]),
                 {
                     "name": _LABELS[dim],
-                    "usd": money_column("spend"),
+                    "usd": money_column("spend", precise=_small(df["usd"])),
                     "vs_before": "vs previous period",
                     "cache_read": "cache read",
                     "cache_write": "cache write",

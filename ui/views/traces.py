@@ -14,6 +14,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from collector_processor.budgets.windows import adjective
 from store.budgets import Budget, get_budget
 from store.subjects import resolve_subject
 from store.ui_queries import SpendScope, dimensions, window_totals
@@ -209,11 +210,12 @@ def _budget_header(ctx: PageContext, why: BudgetView, f: TraceFilter, rng: TimeR
         for p in (f"agent={b.agent}" if b.agent else "", f"model={b.model}" if b.model else "")
         if p
     )
-    st.subheader(f"Why? Budget #{b.id} · {b.scope} {why.subject} · {b.window}ly {narrow}".rstrip())
-    x, y, z = st.columns(3)
-    x.metric("Spent in this window", money(spent))
-    y.metric("Limit (base)", money(b.limit_nanousd), b.mode, delta_color="off")
-    z.metric("Window", rng.label)
+    st.subheader(f"Why? Budget #{b.id} · {b.scope} {why.subject} · {adjective(b.window)} {narrow}")
+    st.caption(f"Window {rng.label}: the traces and sessions below consumed it, costliest first.")
+    x, y = st.columns(2)
+    x.metric("Spent in this window", money(spent), border=True)
+    y.metric("Limit (base)", money(b.limit_nanousd), f"{b.mode} budget", delta_color="off",
+             delta_arrow="off", border=True)  # fmt: skip
 
 
 def _traces_table(ctx: PageContext, traces: list[SpendGroup]) -> None:

@@ -1,0 +1,186 @@
+"""Gateway overhead: the same load direct to a stand-in upstream and through the gateway.
+
+    .venv/bin/python bench/gateway.py [--rounds 7] [--requests 400] [--clients 16] [--db URL]
+
+The stand-in upstream (tests/otelspend/standin_upstream.py: Anthropic and OpenAI shapes,
+streaming and not) and `otelspend gateway` each run in their own process; this process is
+the load generator.  A hard daily budget (far from its limit) applies to the key, so every
+gateway call takes and settles a reservation.  Rounds alternate direct / gateway; per round
+p50 and p99 latency (request start to last byte) and throughput; reported as medians over
+rounds.  Last line: `BENCH gateway added_p50_ms=.. added_p99_ms=.. throughput_ratio=..`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+OTELSPEND = str(Path(sys.executable).with_name("otelspend"))
+KINDS = [  # (path, body): Anthropic and OpenAI, streaming and not
+    ("/v1/messages", {"model": "claude-sonnet-4-5", "max_tokens": 300,
+                      "messages": [{"role": "user", "content": "hi"}]}),
+    ("/v1/messages", {"model": "claude-sonnet-4-5", "max_tokens": 300, "stream": True,
+                      "messages": [{"role": "user", "content": "hi"}]}),
+    ("/v1/chat/completions", {"model": "gpt-5.1", "max_tokens": 300,
+                              "messages": [{"role": "user", "content": "hi"}]}),
+    ("/v1/chat/completions", {"model": "gpt-5.1", "max_tokens": 300, "stream": True,
+                              "stream_options": {"include_usage": True},
+                              "messages": [{"role": "user", "content": "hi"}]}),
+]  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve_upstream(port: int) -> None:
+    """Run the stand-in until killed (child process)."""
+    from tests.otelspend.standin_upstream import StandinUpstream
+
+    up = StandinUpstream(port=port).start()
+    up.requests = _Discard()  # a long bench must not keep every request in memory
+    while True:
+        time.sleep(3600)
+
+
+class _Discard(list[Any]):
+    def append(self, item: Any) -> None:  # noqa: D102 - drop records
+        return None
+
+
+async def _round(urls: list[str], headers: dict[str, str], n: int, clients: int) -> list[float]:
+    latencies: list[float] = []
+    counter = iter(range(n))
+
+    async def client(session: aiohttp.ClientSession) -> None:
+        for i in counter:
+            path, body = KINDS[i % len(KINDS)]
+            t0 = time.perf_counter()
+            prefix = urls[0] if path.startswith("/v1/messages") else urls[1]
+            async with session.post(prefix + path, json=body, headers=headers) as r:
+                await r.read()
+                assert r.status == 200, (r.status, await r.text())
+            latencies.append(time.perf_counter() - t0)
+
+    conn = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=conn) as session:
+        await asyncio.gather(*(client(session) for _ in range(clients)))
+    return latencies
+
+
+def _wait(url: str) -> None:
+    import httpx
+
+    for _ in range(300):
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not come up")
+
+
+def _setup_store(db: str) -> str:
+    from otelspend.server import prepare_store
+    from store.budgets import BudgetSpec, set_budget
+    from store.identity import create_key
+    from store.subjects import find_org, resolve_subject
+
+    engine = prepare_store(db)
+    key, _ = create_key(engine, org="acme", workspace="platform", user="alice")
+    with engine.begin() as conn:
+        org = find_org(conn, "acme")
+        uid = resolve_subject(conn, org.id, "user", "alice")
+        spec = BudgetSpec(org_id=org.id, scope="user", scope_id=uid, window="day",
+                          limit_nanousd=10**15, mode="hard")  # fmt: skip
+        set_budget(conn, spec, "bench", "acme")
+    engine.dispose()
+    return key
+
+
+def _pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000
+
+
+def main() -> None:
+    """Run the alternating rounds and print the medians."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--requests", type=int, default=400)
+    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--db", default="")
+    ap.add_argument("--serve-upstream", type=int, default=0, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.serve_upstream:
+        serve_upstream(args.serve_upstream)
+        return
+    tmp = tempfile.mkdtemp(prefix="bench-gateway-")
+    db = args.db or f"sqlite:///{tmp}/bench.db"
+    key = _setup_store(db)
+    up_port, gw_port = _free_port(), _free_port()
+    up = f"http://127.0.0.1:{up_port}"
+    gw = f"http://127.0.0.1:{gw_port}"
+    env = {**os.environ, "OTELSPEND_ANTHROPIC_API_KEY": "sk-x", "OTELSPEND_OPENAI_API_KEY": "sk-x",
+           "OTELSPEND_LOG_LEVEL": "warning"}  # fmt: skip
+    procs = [
+        subprocess.Popen([sys.executable, __file__, "--serve-upstream", str(up_port)]),
+        subprocess.Popen([OTELSPEND, "gateway", "--db", db, "--port", str(gw_port),
+                          "--upstream-anthropic", up, "--upstream-openai", up],
+                         env=env, stdout=subprocess.DEVNULL),
+    ]  # fmt: skip
+    try:
+        _wait(up + "/v1/models")
+        _wait(gw + "/health")
+        _run(args, up, gw, key)
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(30)
+
+
+def _run(args: argparse.Namespace, up: str, gw: str, key: str) -> None:
+    headers = {"x-api-key": key, "Authorization": f"Bearer {key}",
+               "anthropic-version": "2023-06-01"}  # fmt: skip
+    targets = {"direct": [up, up], "gateway": [gw + "/anthropic", gw + "/openai"]}
+    asyncio.run(_round(targets["gateway"], headers, 64, args.clients))  # warm up both
+    asyncio.run(_round(targets["direct"], headers, 64, args.clients))
+    stats: dict[str, list[tuple[float, float, float]]] = {"direct": [], "gateway": []}
+    for r in range(args.rounds):
+        for name in ("direct", "gateway") if r % 2 == 0 else ("gateway", "direct"):
+            t0 = time.perf_counter()
+            lat = asyncio.run(_round(targets[name], headers, args.requests, args.clients))
+            rps = len(lat) / (time.perf_counter() - t0)
+            stats[name].append((_pct(lat, 0.5), _pct(lat, 0.99), rps))
+            print(f"round {r} {name:8s} p50 {stats[name][-1][0]:6.2f} ms  "
+                  f"p99 {stats[name][-1][1]:6.2f} ms  {rps:7.0f} req/s", flush=True)  # fmt: skip
+    med = {n: [statistics.median(x[i] for x in s) for i in range(3)] for n, s in stats.items()}
+    added50 = med["gateway"][0] - med["direct"][0]
+    added99 = med["gateway"][1] - med["direct"][1]
+    ratio = med["gateway"][2] / med["direct"][2]
+    print(f"direct  p50 {med['direct'][0]:.2f} ms p99 {med['direct'][1]:.2f} ms "
+          f"{med['direct'][2]:.0f} req/s")  # fmt: skip
+    print(f"gateway p50 {med['gateway'][0]:.2f} ms p99 {med['gateway'][1]:.2f} ms "
+          f"{med['gateway'][2]:.0f} req/s")  # fmt: skip
+    print(f"BENCH gateway added_p50_ms={added50:.2f} added_p99_ms={added99:.2f} "
+          f"throughput_ratio={ratio:.2f} clients={args.clients} requests={args.requests} "
+          f"rounds={args.rounds}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
