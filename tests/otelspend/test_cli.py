@@ -38,6 +38,8 @@ def test_serve_prints_endpoints_and_a_working_key(tmp_path: Path) -> None:
             "0",
             "--decode-workers",
             "0",
+            "--no-ui",
+            "--no-gateway",
             "--log-level",
             "warning",
         ],
