@@ -21,8 +21,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from collector_processor.errors import DecodeError, InvalidInput
 from collector_processor.otlp.decode import decode_logs, decode_metrics, decode_traces
 from semconv.records import TEMPORALITY_DELTA, LogRecord, MetricPoint, SpanRecord
+from tests.fixture_paths import REAL_CLIENTS  # noqa: E402
 
-FIXTURES = Path("/work/shared/fixtures/real-clients")
+FIXTURES = REAL_CLIENTS
 CLAUDE = FIXTURES / "claude-code-2.1.197"
 CODEX = FIXTURES / "codex-0.169.0"
 

@@ -39,8 +39,9 @@ from collector_processor.testing import (
     StaticAuthenticator,
     make_ingest_key,
 )
+from tests.fixture_paths import REAL_CLIENTS  # noqa: E402
 
-FIXTURES = Path("/work/shared/fixtures/real-clients")
+FIXTURES = REAL_CLIENTS
 TRACES_PB = (FIXTURES / "claude-code-2.1.197/traces.otlp.pb").read_bytes()
 KEY = make_ingest_key(9, org_id=2, workspace_id=4, user_id=None, trusted=True)
 AUTH = StaticAuthenticator({"sk-grpc": KEY})

@@ -39,8 +39,9 @@ from collector_processor.testing import (
     StaticAuthenticator,
     make_ingest_key,
 )
+from tests.fixture_paths import REAL_CLIENTS  # noqa: E402
 
-FIXTURES = Path("/work/shared/fixtures/real-clients")
+FIXTURES = REAL_CLIENTS
 KEY = make_ingest_key(7, org_id=3, workspace_id=5, user_id=11)
 AUTH = StaticAuthenticator({"sk-test": KEY})
 BEARER = {"Authorization": "Bearer sk-test"}

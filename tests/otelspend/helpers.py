@@ -6,17 +6,15 @@ import json
 import urllib.error
 import urllib.request
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import grpc
 from click.testing import CliRunner
 
 from otelspend.cli import main
+from tests.fixture_paths import REAL_CLIENTS
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "real-clients"
-if not FIXTURES.is_dir():  # CI clones the repo beside shared/
-    FIXTURES = Path("/work/shared/fixtures/real-clients")
+FIXTURES = REAL_CLIENTS
 
 CONTENT_TYPES = {"pb": "application/x-protobuf", "json": "application/json"}
 GRPC_METHODS = {

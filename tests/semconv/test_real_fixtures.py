@@ -12,7 +12,9 @@ from semconv.normalize import normalize_logs, normalize_metrics, normalize_spans
 from semconv.records import GRANULARITY_AGGREGATE, GRANULARITY_CALL, LlmCall, NormalizedBatch
 
 # The captures live beside the repository (shared/fixtures), never inside it.
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "real-clients"
+from tests.fixture_paths import REAL_CLIENTS  # noqa: E402
+
+FIXTURES = REAL_CLIENTS
 CLAUDE = FIXTURES / "claude-code-2.1.197"
 CODEX = FIXTURES / "codex-0.169.0"
 ENCODINGS = [("protobuf", "pb"), ("json", "json")]
