@@ -94,7 +94,9 @@ class LlmCallRow(SQLModel, table=True):
     __tablename__ = "llm_calls"
     __table_args__ = (
         Index("ix_llm_calls_org_minute", "org_id", "minute"),
-        Index("ix_llm_calls_org_session", "org_id", "session_id"),
+        # (session, minute): superseding aggregates and the runaway detector's per-minute
+        # series of a few sessions both stay index range scans.
+        Index("ix_llm_calls_org_session", "org_id", "session_id", "minute"),
         Index("ix_llm_calls_trace", "trace_id"),
         # Every per-call insert asks "does this session have billed aggregates to unbill?":
         # a partial index holds only the (rare) aggregate rows, so the probe stays cheap.

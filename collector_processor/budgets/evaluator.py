@@ -14,7 +14,9 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -34,6 +36,10 @@ BUDGET_CACHE_S = 0.5  # `budgets set` takes effect within this (+ one pass)
 # next one: it then uses at most a third of a core under heavy ingest — each pass covering
 # many commits — while a lone commit on a quiet server is evaluated within milliseconds.
 REST_PER_PASS = 2.0
+# Within one minute, a subject's per-minute series is re-read at most this often: reading it
+# scans the subject's recent calls, and under heavy ingest every active session is dirty on
+# every pass.  A subject's first call in a new minute is always checked at once.
+RUNAWAY_RECHECK_S = 10.0
 MAX_REST_S = 0.5
 _MAX_FIRED_KEYS = 100_000
 
@@ -67,6 +73,7 @@ class BudgetEvaluator:
         self._done = 0
         self._stopping = False
         self._budgets: dict[int, tuple[float, list[Budget]]] = {}
+        self._runaway_checked: dict[tuple[int, str, object], tuple[float, int]] = {}
         self._fired: set[str] = set()
         self.raised: Counter[str] = Counter()
         self.passes = 0
@@ -153,9 +160,28 @@ class BudgetEvaluator:
         org = org_by_id(conn, org_id)
         budgets = self._org_budgets(conn, org_id)
         out = budget_drafts(conn, org, budgets, dirty, now, self._ui_url)
-        out += runaway_drafts(conn, org, dirty, now, self._runaway, self._ui_url, self._fired)
+        due = self._runaway_due(org_id, dirty)
+        out += runaway_drafts(conn, org, due, now, self._runaway, self._ui_url, self._fired)
         out += unpriced_drafts(org, dirty, self._ui_url)
         return out
+
+    def _runaway_due(self, org_id: int, dirty: DirtyOrg) -> DirtyOrg:
+        """Dirty sessions/keys with a new latest minute, or not re-checked for a few seconds."""
+        now = time.monotonic()
+        checked = self._runaway_checked
+        if len(checked) > _MAX_FIRED_KEYS:
+            checked.clear()
+
+        def due(kind: str, subjects: dict[Any, tuple[int, int]]) -> dict[Any, tuple[int, int]]:
+            keep = {}
+            for subject, (user, minute) in subjects.items():
+                at, seen_minute = checked.get((org_id, kind, subject), (0.0, -1))
+                if minute > seen_minute or now - at >= RUNAWAY_RECHECK_S:
+                    checked[(org_id, kind, subject)] = (now, minute)
+                    keep[subject] = (user, minute)
+            return keep
+
+        return replace(dirty, sessions=due("session", dirty.sessions), keys=due("key", dirty.keys))
 
     def _org_budgets(self, conn: Connection, org_id: int) -> list[Budget]:
         cached = self._budgets.get(org_id)

@@ -67,7 +67,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("llm_calls", schema=None) as batch_op:
         batch_op.create_index("ix_llm_calls_org_minute", ["org_id", "minute"], unique=False)
-        batch_op.create_index("ix_llm_calls_org_session", ["org_id", "session_id"], unique=False)
+        batch_op.create_index(
+            "ix_llm_calls_org_session", ["org_id", "session_id", "minute"], unique=False
+        )
         batch_op.create_index("ix_llm_calls_trace", ["trace_id"], unique=False)
         batch_op.create_index(
             "ix_llm_calls_aggregates",
