@@ -118,7 +118,14 @@ def _write_calls(
 ) -> WriteCounts:
     if not calls:
         return WriteCounts()
-    rows = calls
+    # One request may describe a call twice (Gemini CLI's api_response and its inference
+    # details event); the first description wins, the rest only enrich it.
+    rows: list[dict[str, Any]] = []
+    extras: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for r in calls:
+        (extras if r["call_id"] in seen else rows).append(r)
+        seen.add(r["call_id"])
     for r in rows:
         r.setdefault("minute", r["start_ns"] // _NS_PER_MINUTE)
     _mark_superseded_aggregates(conn, rows)
@@ -132,8 +139,8 @@ def _write_calls(
         if r["granularity"] == "call" and r["session_id"]
     }
     _unbill_aggregates(conn, sessions, deltas)
-    _enrich_duplicates(conn, [r for r in rows if r["call_id"] not in inserted])
-    return WriteCounts(len(new_rows), len(rows) - len(new_rows))
+    _enrich_duplicates(conn, [r for r in rows if r["call_id"] not in inserted] + extras)
+    return WriteCounts(len(new_rows), len(calls) - len(new_rows))
 
 
 def _mark_superseded_aggregates(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -156,12 +156,6 @@ def test_codex_reports_once(
     _assert_spend(live, {"user": {"bob": bob}, "key": {keys["bob"]: bob}})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store/write_ops._write_calls adds every row of a batch whose call_id was inserted "
-    "to the rollups, so Gemini's api_response + inference-details pair (one call id, one "
-    "export request) is stored once in llm_calls but counted twice by `spend`",
-)
 def test_gemini_cli_reports_once(
     installed: clis.InstalledClis, live_sqlite_server: LiveServer, upstream: StandinUpstream,
     tmp_path: Path, secure_dir: Path,

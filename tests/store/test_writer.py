@@ -84,18 +84,29 @@ def call_row(ids: tuple[int, int, int], call_id: str, **over: Any) -> dict[str, 
 def span_row(ids: tuple[int, int, int], span_id: str) -> tuple[object, ...]:
     org_id, ws_id, key_id = ids
     values = {
-        "trace_id": "ab" * 16, "span_id": span_id, "parent_span_id": "", "name": "chat",
-        "kind": 1, "start_ns": T0, "end_ns": T0 + 5, "status_code": 0, "status_message": "",
-        "org_id": org_id, "workspace_id": ws_id, "key_id": key_id, "service_name": "svc",
-        "scope_name": "", "attributes": "{}", "resource": "{}", "events": "[]",
+        "trace_id": "ab" * 16,
+        "span_id": span_id,
+        "parent_span_id": "",
+        "name": "chat",
+        "kind": 1,
+        "start_ns": T0,
+        "end_ns": T0 + 5,
+        "status_code": 0,
+        "status_message": "",
+        "org_id": org_id,
+        "workspace_id": ws_id,
+        "key_id": key_id,
+        "service_name": "svc",
+        "scope_name": "",
+        "attributes": "{}",
+        "resource": "{}",
+        "events": "[]",
     }
     return tuple(values[c] for c in SPAN_INSERT_COLUMNS)
 
 
 def _write(writer: StoreWriter, org_id: int, calls: list[dict[str, Any]], spans=()) -> Any:  # type: ignore[no-untyped-def]
-    batch = WriteBatch(
-        org_id=org_id, calls=[dict(c) for c in calls], spans=list(spans)
-    )
+    batch = WriteBatch(org_id=org_id, calls=[dict(c) for c in calls], spans=list(spans))
     return writer.submit(batch).result(timeout=30)
 
 
@@ -195,3 +206,15 @@ def test_queue_full_raises(engine: Engine) -> None:
                 w.submit(WriteBatch(org_id=ids[0], calls=[call_row(ids, f"q{i}")]))
     finally:
         w.close()
+
+
+def test_call_described_twice_in_one_batch_counts_once(engine: Engine, writer: StoreWriter) -> None:
+    # Gemini CLI sends api_response and its inference-details event in one request.
+    ids = _ids(engine)
+    first = call_row(ids, "g1", source="log")
+    second = call_row(ids, "g1", source="log", client_cost_nanousd=20_000_000)
+    counts = _write(writer, ids[0], [first, second])
+    assert (counts.calls_inserted, counts.calls_duplicate) == (1, 1)
+    assert _total(engine) == (1, 21_000_000)
+    with engine.connect() as conn:
+        assert conn.execute(select(LlmCallRow.client_cost_nanousd)).scalar() == 20_000_000  # type: ignore[call-overload]
