@@ -4,16 +4,16 @@ INPUT-TOKEN INCLUSIVITY: raw Anthropic usage — input_tokens EXCLUDES cache rea
 writes, so input_tokens, cache_read_tokens and cache_creation_tokens are taken as they are.
 
 One call is exported three ways.  The span and the log event both get call_id
-"claude_code:" + hash(session.id, end time in 10 s buckets, input, output, cache read, cache
-creation).  The log's time is usually the span's end truncated to milliseconds, but a live
-Claude Code 2.1.197 run showed them 16 ms apart, so the key uses a coarse bucket: a span/log
-pair straddling a bucket boundary (~0.2 % of calls, only with the beta span exporter on) is
-counted twice, and two calls of one session with identical token counts in the same 10 s
-(unlikely: cache reads grow with the conversation) once.  The model is left out of the key
-because the span's carries a '[1m]' suffix the log's lacks.  Metric points are
-AGGREGATE: the token.usage and cost.usage points of one (session.id, model, start, time)
-merge into one record keyed on those fields.  Only DELTA sums are read: a cumulative point
-repeats earlier usage, and summing it would bill it again.
+"claude_code:" + hash(session.id, end time in ms, input, output, cache read, cache creation):
+the log's time is the span's end truncated to milliseconds in the captured fixtures, and the
+model is left out of the key because the span's carries a '[1m]' suffix the log's lacks.
+KNOWN GAP: a live Claude Code 2.1.197 run exported them 16 ms apart, and such a pair is
+counted twice.  That needs the beta span exporter (CLAUDE_CODE_ENHANCED_TELEMETRY_BETA), which
+`otelspend onboard` leaves off.  A coarser time bucket was tried and rejected: it merges two
+real calls of one session with equal token counts, and undercounting spend is worse.
+Metric points are AGGREGATE: the token.usage and cost.usage points of one (session.id, model,
+start, time) merge into one record keyed on those fields.  Only DELTA sums are read: a
+cumulative point repeats earlier usage, and summing it would bill it again.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Any
 
 from semconv import names as n
 from semconv.dialects.common import (
+    NS_PER_MS,
     InvalidCall,
     agent_name,
     coerce_tokens,
@@ -50,8 +51,6 @@ from semconv.records import (
 
 DIALECT = "claude_code"
 MISSING_MODEL_REASON = f"missing model: set {n.CLAUDE_CODE_MODEL} or {n.GEN_AI_REQUEST_MODEL}"
-# Span end and log time of one call differ by milliseconds; see the module docstring.
-_MATCH_BUCKET_NS = 10_000_000_000
 _API_REQUEST_NAMES = frozenset({n.CLAUDE_CODE_API_REQUEST_EVENT, n.CLAUDE_CODE_API_REQUEST_SHORT})
 _COUNT_NAMES = (
     n.CLAUDE_CODE_INPUT_TOKENS,
@@ -123,7 +122,7 @@ def _call(
         call_id=stable_id(
             DIALECT,
             session,
-            times[1] // _MATCH_BUCKET_NS,
+            times[1] // NS_PER_MS,
             input_tokens,
             output,
             cache_read,
