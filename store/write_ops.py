@@ -18,6 +18,7 @@ from sqlalchemy import Connection, and_, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from store.bulk import insert_ignore, insert_ignore_returning
+from store.call_summaries import add_call_summaries
 from store.evaluations import write_evaluations
 from store.tables import (
     ROLLUP_DIMENSIONS,
@@ -133,6 +134,7 @@ def _write_calls(
     inserted = insert_ignore_returning(conn, "llm_calls", _CALL_COLUMNS, tuples, "call_id")
     new_rows = [r for r in rows if r["call_id"] in inserted]
     _add_deltas(deltas, (r for r in new_rows if r["billed"]), +1)
+    add_call_summaries(conn, new_rows)
     sessions = {
         (r["org_id"], r["session_id"])
         for r in new_rows

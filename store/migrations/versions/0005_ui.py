@@ -43,7 +43,7 @@ _TRIGGERS = (
     "spend_hours_ai",
     "spend_hours_au",
     "spend_hours_ad",
-    "trace_spend_ai",
+    "trace_spend_ai",  # older stores: dropped on downgrade if present
     "trace_spend_au",
     "session_spend_ai",
     "session_spend_au",
@@ -117,13 +117,11 @@ def _summary_upsert(table: str, row: str, sign: str) -> str:
 
 
 def _summary_triggers(table: str) -> None:
-    # Insert: the writer's new calls.  Update: unbilled aggregates, re-pricing, a trace id
-    # learnt from a second description of the call.  Calls are never deleted.
+    # New calls are added by the writer itself, once per trace/session per batch
+    # (store.write_ops.add_call_summaries): a per-row INSERT trigger cost ingest ~15 %.
+    # Update: unbilled aggregates, re-pricing, a trace id learnt from a second description
+    # of the call.  Calls are never deleted.
     key, identity = _SUMMARIES[table]
-    op.execute(
-        f"CREATE TRIGGER {table}_ai AFTER INSERT ON llm_calls BEGIN "
-        f"{_summary_upsert(table, 'NEW', '')} END"
-    )
     op.execute(
         f"CREATE TRIGGER {table}_au AFTER UPDATE OF billed, cost_nanousd, {key}, input_tokens, "
         f"cache_read_tokens, cache_write_tokens, output_tokens ON llm_calls BEGIN "

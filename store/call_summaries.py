@@ -1,0 +1,79 @@
+"""Per-trace and per-session spend summaries (trace_spend, session_spend) for the UI.
+
+On SQLite the writer adds each batch's new billed calls here in sets — one upsert per trace
+and per session, not one per call — and triggers on llm_calls follow later updates
+(unbilling, re-pricing).  On PostgreSQL the tables stay empty: its queries read the calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection
+
+_SUMS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens")
+_SUMMARIES = (  # table, key column, identity columns taken from the first call seen
+    ("trace_spend", "trace_id", ("workspace_id", "user_id", "key_id", "agent", "session_id")),
+    ("session_spend", "session_id", ("workspace_id", "user_id", "key_id", "agent")),
+)
+# Positions in a group's accumulator list.
+_MIN_MINUTE, _MIN_START, _MAX_END, _CALLS, _UNPRICED, _COST = range(6)
+
+
+def add_call_summaries(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
+    """Add new billed calls to their trace and session summaries (SQLite only)."""
+    if conn.dialect.name != "sqlite":
+        return
+    billed = [r for r in rows if r["billed"]]
+    for table, key, identity in _SUMMARIES:
+        groups = _group(billed, key, identity)
+        if groups:
+            rows_out = [tuple(g) for g in groups.values()]
+            conn.exec_driver_sql(_upsert_sql(table, key, identity), rows_out)
+
+
+def _group(
+    rows: list[dict[str, Any]], key: str, identity: tuple[str, ...]
+) -> dict[tuple[int, str], list[Any]]:
+    groups: dict[tuple[int, str], list[Any]] = {}
+    for r in rows:
+        k = r[key]
+        if not k:
+            continue
+        cost = r["cost_nanousd"]
+        g = groups.get((r["org_id"], k))
+        if g is None:
+            head = [r["minute"], r["start_ns"], r["end_ns"], 0, 0, 0, *(0 for _ in _SUMS)]
+            g = groups[(r["org_id"], k)] = [*head, *(r[c] for c in identity), r["org_id"], k]
+        else:
+            g[_MIN_MINUTE] = min(g[_MIN_MINUTE], r["minute"])
+            g[_MIN_START] = min(g[_MIN_START], r["start_ns"])
+            g[_MAX_END] = max(g[_MAX_END], r["end_ns"])
+            if "session_id" in identity and not g[6 + len(_SUMS) + 4] and r["session_id"]:
+                g[6 + len(_SUMS) + 4] = r["session_id"]  # as the trigger: fill a missing one
+        g[_CALLS] += 1
+        g[_UNPRICED] += cost is None
+        g[_COST] += cost or 0
+        for i, name in enumerate(_SUMS, start=6):
+            g[i] += r[name]
+    return groups
+
+
+def _upsert_sql(table: str, key: str, identity: tuple[str, ...]) -> str:
+    sums = ("calls", "unpriced_calls", "cost_nanousd", *_SUMS)
+    cols = ("first_minute", "start_ns", "end_ns", *sums, *identity, "org_id", key)
+    sets = [f"{m} = {m} + excluded.{m}" for m in sums] + [
+        "first_minute = MIN(first_minute, excluded.first_minute)",
+        "start_ns = MIN(start_ns, excluded.start_ns)",
+        "end_ns = MAX(end_ns, excluded.end_ns)",
+    ]
+    if "session_id" in identity:
+        sets.append(
+            "session_id = CASE WHEN session_id = '' THEN excluded.session_id ELSE session_id END"
+        )
+    marks = ", ".join("?" * len(cols))
+    return (
+        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks}) "
+        f"ON CONFLICT (org_id, {key}) DO UPDATE SET {', '.join(sets)}"
+    )
