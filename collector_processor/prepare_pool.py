@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -12,6 +13,12 @@ from collector_processor.prepare import Prepared, prepare
 
 # Below this, a round trip to a worker costs more than decoding in place.
 INLINE_MAX_BYTES = 32 * 1024
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches the whole process group; the serving process shuts the pool down itself
+    # (after draining), so workers must not die mid-task with a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class PreparePool:
@@ -29,7 +36,9 @@ class PreparePool:
 
     def _new_executor(self) -> ProcessPoolExecutor:
         ctx = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+        return ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=ctx, initializer=_ignore_interrupts
+        )
 
     def warm_up(self) -> None:
         """Start every worker now (imports take ~1 s) instead of on the first request."""
