@@ -148,8 +148,9 @@ def main() -> None:
         for run in range(args.runs * 2):  # alternate, so machine noise hits both alike
             hook = bool(run % 2)
             results[hook].append(load(engine, hook, f"load{run}"))
+        rates: dict[bool, float] = {}
         for hook, runs in results.items():
-            rate = statistics.median(r[0] for r in runs)
+            rate = rates[hook] = statistics.median(r[0] for r in runs)
             lag = statistics.median(r[1] for r in runs)
             print(
                 f"writer {'with' if hook else 'without'} the evaluator hook: median "
@@ -157,6 +158,11 @@ def main() -> None:
                 f"after the last commit ({runs[-1][2]} passes)"
             )
         engine.dispose()
+        print(
+            f"BENCH budgets ack_to_webhook_ms_median={statistics.median(lat):.1f} "
+            f"writer_calls_per_s_without_hook={rates[False]:.0f} "
+            f"writer_calls_per_s_with_hook={rates[True]:.0f}"
+        )
 
 
 if __name__ == "__main__":

@@ -70,13 +70,14 @@ def _post_one_call(port: int, key: str) -> None:
         response.read()
 
 
-def _report(label: str, runs: tuple[list[float], list[float]]) -> None:
+def _report(label: str, runs: tuple[list[float], list[float]]) -> float:
     wall, cpu = sorted(runs[0]), sorted(runs[1])
     p95 = wall[max(int(len(wall) * 0.95) - 1, 0)]
     print(
         f"{label:<30} wall min {wall[0]:6.1f}  median {statistics.median(wall):6.1f}  "
         f"p95 {p95:6.1f} ms | cpu median {statistics.median(cpu):5.1f} ms  (n={len(wall)})"
     )
+    return float(statistics.median(wall))
 
 
 def main() -> None:
@@ -96,19 +97,23 @@ def main() -> None:
         env["OTELSPEND_BUDGET_URL"] = f"http://127.0.0.1:{running.http_port}/v1/budget/check"
         env["OTELSPEND_KEY"] = key
         command = [args.otelspend, "hook", "claude-code"]
-        _report("python -c pass (floor)", _time_runs([sys.executable, "-c", "pass"], env,
-                                                      args.runs, 0))  # fmt: skip
-        _report("hook, allow (no budget)", _time_runs(command, env, args.runs, 0))
+        floor = _report("python -c pass (floor)", _time_runs([sys.executable, "-c", "pass"], env,
+                                                              args.runs, 0))  # fmt: skip
+        allow = _report("hook, allow (no budget)", _time_runs(command, env, args.runs, 0))
         with running.engine.begin() as conn:
             org = find_org(conn, "acme")
             user = resolve_subject(conn, org.id, "user", "alice")
             set_budget(conn, BudgetSpec(org.id, "user", user, "day", 1, mode="hard"), "b", "acme")
         _report("hook, allow (1 budget)", _time_runs(command, env, args.runs, 0))
         _post_one_call(running.http_port, key)  # now spent > the 1 nano-USD limit
-        _report("hook, block", _time_runs(command, env, args.runs, 2))
+        block = _report("hook, block", _time_runs(command, env, args.runs, 2))
         down = {**env, "OTELSPEND_BUDGET_URL": "http://127.0.0.1:9/v1/budget/check"}
-        _report("hook, server down (fail open)", _time_runs(command, down, args.runs, 0))
+        down_ms = _report("hook, server down (fail open)", _time_runs(command, down, args.runs, 0))
         asyncio.run_coroutine_threadsafe(running.stop(), loop).result(60)
+    print(
+        f"BENCH hook_latency floor_ms={floor:.1f} allow_ms={allow:.1f} block_ms={block:.1f} "
+        f"fail_open_ms={down_ms:.1f} runs={args.runs}"
+    )
 
 
 if __name__ == "__main__":

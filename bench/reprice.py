@@ -85,13 +85,19 @@ def main() -> None:
     rates = {"input_usd_per_mtok": Decimal(1), "output_usd_per_mtok": Decimal(3)}
     add_override(engine, OverrideSpec("acme-coder-1", "", Scope(), nov, None, None, rates), "b")
     pricer = Pricer(load_price_book(engine))
+    seconds: list[float] = []
     for label, dry in (("dry run", True), ("reprice", False), ("no-op reprice", False)):
         t = time.perf_counter()
         report = reprice(engine, pricer, since=nov, dry_run=dry, actor="bench")
         dt = time.perf_counter() - t
         print(f"{label:<14} {report.calls:,} calls, {report.cost_changed:,} changed: "
               f"{dt:.2f} s ({report.calls / dt:,.0f} calls/s)")  # fmt: skip
+        seconds.append(dt)
     engine.dispose()
+    print(
+        f"BENCH reprice calls={args.calls} dry_run_s={seconds[0]:.2f} reprice_s={seconds[1]:.2f} "
+        f"noop_reprice_s={seconds[2]:.2f}"
+    )
 
 
 if __name__ == "__main__":
