@@ -1,6 +1,7 @@
 """Gateway overhead: the same load direct to a stand-in upstream and through the gateway.
 
-    .venv/bin/python bench/gateway_latency.py [--rounds 7] [--requests 400] [--clients 16] [--db URL]
+    .venv/bin/python bench/gateway_latency.py [--rounds 7] [--requests 400] [--clients 16]
+        [--db URL]
 
 The stand-in upstream (tests/otelspend/standin_upstream.py: Anthropic and OpenAI shapes,
 streaming and not) and `otelspend gateway` each run in their own process; this process is
