@@ -17,10 +17,15 @@ from collector_processor.attribution import agent_of, attributed_user
 from collector_processor.consumer import ExportOutcome, IngestKey
 from collector_processor.errors import Overloaded, Unavailable
 from collector_processor.evaluations.rows import add_to_batch, warning_message
-from collector_processor.prepare import Prepared, prepare, prepare_logs, prepare_spans
+from collector_processor.prepare import (
+    Prepared,
+    prepare,
+    prepare_logs,
+    prepare_metrics,
+    prepare_spans,
+)
 from collector_processor.prepare_pool import PreparePool
 from collector_processor.pricing.engine import Pricer
-from semconv.normalize import normalize_metrics
 from semconv.records import LlmCall, LogRecord, MetricPoint, SpanRecord
 from store.identity import UNATTRIBUTED_USER
 from store.writer import QueueFull, StoreWriter, WriteBatch, WriterClosed
@@ -67,9 +72,7 @@ class Pipeline:
 
     async def consume_metrics(self, points: list[MetricPoint], key: IngestKey) -> ExportOutcome:
         """Store the per-session aggregates that metric points describe."""
-        norm = normalize_metrics(points)
-        prepared = Prepared(len(points), [], norm.calls, norm.rejections)
-        return await self._commit("metrics", key, prepared)
+        return await self._commit("metrics", key, prepare_metrics(points))
 
     async def _commit(self, signal: str, key: IngestKey, prepared: Prepared) -> ExportOutcome:
         tail = (key.org_id, key.workspace_id, key.key_id)

@@ -15,7 +15,7 @@ import orjson
 from collector_processor.otlp.decode import decode_logs, decode_metrics, decode_traces
 from semconv.evaluations import FoundEvaluations, log_evaluations, span_evaluations
 from semconv.normalize import normalize_logs, normalize_metrics, normalize_spans
-from semconv.records import LlmCall, LogRecord, NormalizedBatch, Rejection, SpanRecord
+from semconv.records import LlmCall, LogRecord, MetricPoint, Rejection, SpanRecord
 
 
 class Prepared(NamedTuple):
@@ -35,8 +35,7 @@ def prepare(signal: str, body: bytes, encoding: str) -> Prepared:
     if signal == "logs":
         return prepare_logs(decode_logs(body, encoding))
     if signal == "metrics":
-        points = decode_metrics(body, encoding)
-        return _prepared(len(points), [], normalize_metrics(points))
+        return prepare_metrics(decode_metrics(body, encoding))
     raise ValueError(f"unknown signal {signal!r}")
 
 
@@ -60,8 +59,10 @@ def prepare_logs(logs: list[LogRecord]) -> Prepared:
     return Prepared(len(logs), [], norm.calls, rejections, found)
 
 
-def _prepared(received: int, rows: list[tuple[Any, ...]], norm: NormalizedBatch) -> Prepared:
-    return Prepared(received, rows, norm.calls, norm.rejections)
+def prepare_metrics(points: list[MetricPoint]) -> Prepared:
+    """Normalize metric points into per-session aggregates."""
+    norm = normalize_metrics(points)
+    return Prepared(len(points), [], norm.calls, norm.rejections)
 
 
 def _dumps(value: Any) -> str:

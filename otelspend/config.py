@@ -7,7 +7,6 @@ applies to that command only.  Flag names use underscores: otlp_http_port = 4318
 
 from __future__ import annotations
 
-import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -41,8 +40,3 @@ def load_default_map(path: str | None) -> dict[str, Any]:
         else:
             out[cmd] = merged
     return out
-
-
-def env_overrides() -> dict[str, str]:
-    """The OTELSPEND_* variables in effect (for diagnostics)."""
-    return {k: v for k, v in os.environ.items() if k.startswith("OTELSPEND_")}
