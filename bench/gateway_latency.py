@@ -1,14 +1,22 @@
 """Gateway overhead: the same load direct to a stand-in upstream and through the gateway.
 
     .venv/bin/python bench/gateway_latency.py [--rounds 7] [--requests 400] [--clients 16]
-        [--db URL]
+        [--upstream-ms 0,100] [--db URL]
 
 The stand-in upstream (tests/otelspend/standin_upstream.py: Anthropic and OpenAI shapes,
 streaming and not) and `otelspend gateway` each run in their own process; this process is
 the load generator.  A hard daily budget (far from its limit) applies to the key, so every
 gateway call takes and settles a reservation.  Rounds alternate direct / gateway; per round
 p50 and p99 latency (request start to last byte) and throughput; reported as medians over
-rounds.  Last line: `BENCH gateway added_p50_ms=.. added_p99_ms=.. throughput_ratio=..`.
+rounds.
+
+Each --upstream-ms value is one scenario: the stand-in waits that long before answering a
+model call (and a tenth of it between streamed events).  0 is an instant upstream: the run
+is CPU-bound, and on a small machine the gateway process competes for the cores with the
+load generator and the stand-in, so it measures the gateway's CPU cost per call.  100 is a
+provider-like upstream (real ones take 0.3-30 s), where the client waits on the model, as
+in production.  One line per scenario:
+`BENCH gateway upstream_ms=.. added_p50_ms=.. added_p99_ms=.. throughput_ratio=..`.
 """
 
 from __future__ import annotations
@@ -49,11 +57,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve_upstream(port: int) -> None:
+def serve_upstream(port: int, delay_ms: int) -> None:
     """Run the stand-in until killed (child process)."""
     from tests.otelspend.standin_upstream import StandinUpstream
 
-    up = StandinUpstream(port=port).start()
+    delay_s = delay_ms / 1000
+    up = StandinUpstream(port=port, first_byte_delay_s=delay_s, chunk_delay_s=delay_s / 10)
+    up.start()
     up.requests = _Discard()  # a long bench must not keep every request in memory
     while True:
         time.sleep(3600)
@@ -125,12 +135,19 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--requests", type=int, default=400)
     ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--upstream-ms", default="0,100", help="comma-separated scenarios")
     ap.add_argument("--db", default="")
     ap.add_argument("--serve-upstream", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve_upstream:
-        serve_upstream(args.serve_upstream)
+        serve_upstream(args.serve_upstream, int(args.upstream_ms))
         return
+    for delay in (int(x) for x in args.upstream_ms.split(",")):
+        _scenario(args, delay)
+
+
+def _scenario(args: argparse.Namespace, delay_ms: int) -> None:
+    print(f"== upstream answers after {delay_ms} ms", flush=True)
     tmp = tempfile.mkdtemp(prefix="bench-gateway-")
     db = args.db or f"sqlite:///{tmp}/bench.db"
     key = _setup_store(db)
@@ -140,7 +157,8 @@ def main() -> None:
     env = {**os.environ, "OTELSPEND_ANTHROPIC_API_KEY": "sk-x", "OTELSPEND_OPENAI_API_KEY": "sk-x",
            "OTELSPEND_LOG_LEVEL": "warning"}  # fmt: skip
     procs = [
-        subprocess.Popen([sys.executable, __file__, "--serve-upstream", str(up_port)]),
+        subprocess.Popen([sys.executable, __file__, "--serve-upstream", str(up_port),
+                          "--upstream-ms", str(delay_ms)]),
         subprocess.Popen([OTELSPEND, "gateway", "--db", db, "--port", str(gw_port),
                           "--upstream-anthropic", up, "--upstream-openai", up],
                          env=env, stdout=subprocess.DEVNULL),
@@ -148,14 +166,14 @@ def main() -> None:
     try:
         _wait(up + "/v1/models")
         _wait(gw + "/health")
-        _run(args, up, gw, key)
+        _run(args, up, gw, key, delay_ms)
     finally:
         for p in procs:
             p.terminate()
             p.wait(30)
 
 
-def _run(args: argparse.Namespace, up: str, gw: str, key: str) -> None:
+def _run(args: argparse.Namespace, up: str, gw: str, key: str, delay_ms: int) -> None:
     headers = {"x-api-key": key, "Authorization": f"Bearer {key}",
                "anthropic-version": "2023-06-01"}  # fmt: skip
     targets = {"direct": [up, up], "gateway": [gw + "/anthropic", gw + "/openai"]}
@@ -178,7 +196,8 @@ def _run(args: argparse.Namespace, up: str, gw: str, key: str) -> None:
           f"{med['direct'][2]:.0f} req/s")  # fmt: skip
     print(f"gateway p50 {med['gateway'][0]:.2f} ms p99 {med['gateway'][1]:.2f} ms "
           f"{med['gateway'][2]:.0f} req/s")  # fmt: skip
-    print(f"BENCH gateway added_p50_ms={added50:.2f} added_p99_ms={added99:.2f} "
+    print(f"BENCH gateway upstream_ms={delay_ms} added_p50_ms={added50:.2f} "
+          f"added_p99_ms={added99:.2f} "
           f"throughput_ratio={ratio:.2f} clients={args.clients} requests={args.requests} "
           f"rounds={args.rounds}")  # fmt: skip
 

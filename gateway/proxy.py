@@ -95,6 +95,7 @@ class GatewayProxy:
     async def close(self) -> None:
         """Finish settlements, then close the upstream session."""
         await self.settler.drain()
+        await asyncio.to_thread(self._reserver.close)
         if self._session is not None:
             await self._session.close()
 
@@ -168,9 +169,11 @@ class GatewayProxy:
             True, request.headers, p.body, p.stream
         ):
             p.cache_key = cache_rules.request_hash(p.route.provider, p.route.upstream_path, p.raw)
-        outcome = await asyncio.to_thread(
-            self._reserver.reserve, self._scope(p, request.headers.get("User-Agent", "")), cost
-        )
+        scope = self._scope(p, request.headers.get("User-Agent", ""))
+        try:
+            outcome = await asyncio.wrap_future(self._reserver.submit(scope, cost))
+        except Exception as exc:  # noqa: BLE001 - the store is down: fail closed, say why
+            raise GatewayError(503, f"otelspend gateway: budget check failed: {exc}") from exc
         if isinstance(outcome, Blocked):
             b = outcome
             self.metrics.blocks.labels(str(b.budget_id), b.scope, b.window).inc()

@@ -8,7 +8,7 @@ and attributed exactly like telemetry and lands in the rollups budgets read.
 from __future__ import annotations
 
 import asyncio
-import secrets
+import random
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -50,8 +50,8 @@ class Trace:
         ok = len(parts) == 4 and len(parts[1]) == 32 and len(parts[2]) == 16
         if ok and all(c in "0123456789abcdef" for c in parts[1] + parts[2]):
             if parts[1] != "0" * 32 and parts[2] != "0" * 16:
-                return cls(parts[1], secrets.token_hex(8), parts[2], secrets.token_hex(8))
-        return cls(secrets.token_hex(16), secrets.token_hex(8), "", secrets.token_hex(8))
+                return cls(parts[1], _span_id(), parts[2], _span_id())
+        return cls(f"{random.getrandbits(127) + 1:032x}", _span_id(), "", _span_id())
 
     def upstream_header(self) -> str:
         """traceparent for the upstream request (its parent is the upstream HTTP span)."""
@@ -77,6 +77,11 @@ class CallFacts:
     user_agent: str = ""
     abandoned: bool = False
     reserved_nanousd: int = 0
+
+
+def _span_id() -> str:
+    """A random non-zero span id; like the OTel SDK, ids need not be cryptographic."""
+    return f"{random.getrandbits(63) + 1:016x}"
 
 
 def agent_from_user_agent(user_agent: str) -> str:

@@ -5,26 +5,40 @@ with N concurrent calls — in one process or across replicas sharing PostgreSQL
 settled spend and live holds never passes a limit; the only possible overshoot is a call
 whose actual cost exceeds its own estimate.  Settling deletes the hold only after the call's
 cost is committed to the rollups: in between it is counted twice, never zero times.
+
+One thread per process takes the asks queued meanwhile and decides them together in ONE
+transaction (group commit): the budgets are read once, the spend and the live holds of each
+(budget, subject) once, then each ask in arrival order is checked against what is left after
+the asks before it.  Releases queued meanwhile go in the same transaction, first.  Nothing
+about spend is kept between transactions, so replicas never drift apart.
 """
 
 from __future__ import annotations
 
+import logging
+import queue
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
 
 from collector_processor.budget_check import usd
-from collector_processor.budgets.evaluate import BudgetState, CallScope, hard_budgets_for
-from collector_processor.budgets.windows import adjective
+from collector_processor.budgets.evaluate import BudgetState, CallScope, applicable
+from collector_processor.budgets.windows import adjective, window_at
+from gateway.hard_budgets import HardBudgets, OrgBudgets
 from store import gateway as ops
+from store.budgets import Budget
 from store.subjects import org_by_id, subject_names
+from store.write_gate import write_gate
 
 DEFAULT_RESERVATION_TTL_S = 900.0  # longer than any sane call; a crashed replica's holds end
+_MAX_BATCH = 256
+log = logging.getLogger("otelspend.gateway")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +64,25 @@ class Reserved:
     budgets: int
 
 
+@dataclass(slots=True)
+class _Ask:
+    scope: CallScope
+    estimate: int
+    future: Future[Reserved | Blocked]
+    pairs: list[tuple[Budget, int]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Release:
+    ids: list[str]
+    future: Future[int]
+
+
+_STOP = object()
+
+
 class Reserver:
-    """Takes and releases reservations in the shared store."""
+    """Takes and releases reservations in the shared store, batched on one thread."""
 
     def __init__(
         self, engine: Engine, *, ttl_s: float = DEFAULT_RESERVATION_TTL_S, request_hint: str = ""
@@ -61,50 +92,122 @@ class Reserver:
         self._engine = engine
         self._ttl_ns = int(ttl_s * 1e9)
         self._hint = request_hint  # e.g. a UI link appended to block messages
-        # SQLite: threads of one process queue here instead of in SQLite's busy handler, which
-        # sleeps up to 100 ms between retries.  PostgreSQL row locks need no such help.
-        self._local = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._definitions = HardBudgets()  # touched by the reserver thread only
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="otelspend-reserver", daemon=True)
+        self._thread.start()
+
+    def submit(self, scope: CallScope, estimate_nanousd: int) -> Future[Reserved | Blocked]:
+        """Queue an ask: hold `estimate_nanousd` on every hard budget of `scope`, or block."""
+        fut: Future[Reserved | Blocked] = Future()
+        self._queue.put(_Ask(scope, estimate_nanousd, fut))
+        return fut
 
     def reserve(self, scope: CallScope, estimate_nanousd: int) -> Reserved | Blocked:
-        """Hold `estimate_nanousd` on every hard budget of `scope`, or say which one blocks."""
-        with self._engine.connect() as conn:
-            states = hard_budgets_for(conn, scope)  # cheap pre-check: most keys have none
-        if not states:
-            return Reserved(None, estimate_nanousd, 0)
-        targets = [(s.budget.id, s.subject_id) for s in states]
-        if self._local is None:
-            return self._reserve_locked(scope, estimate_nanousd, targets)
-        with self._local:
-            return self._reserve_locked(scope, estimate_nanousd, targets)
+        """`submit` and wait for the answer."""
+        return self.submit(scope, estimate_nanousd).result()
 
-    def _reserve_locked(
-        self, scope: CallScope, estimate_nanousd: int, targets: list[tuple[int, int]]
-    ) -> Reserved | Blocked:
-        with ops.locked(self._engine, targets) as conn:
-            now = datetime.now(UTC)
-            states = hard_budgets_for(conn, scope, now)  # re-read under the lock
-            now_ns = time.time_ns()
-            holds = [
-                ops.Hold(s.budget.id, s.subject_id, s.window.start_minute, estimate_nanousd)
-                for s in states
-            ]
-            reserved = ops.reserved_nanousd(conn, holds, now_ns)
-            blocked = _first_blocking(states, reserved, estimate_nanousd)
-            if blocked is not None:
-                held = reserved[(blocked.budget.id, blocked.subject_id)]
-                return self._blocked(conn, blocked, held, estimate_nanousd, now)
-            if not holds:
-                return Reserved(None, estimate_nanousd, 0)
-            rid = uuid.uuid4().hex
-            ops.insert_holds(conn, rid, holds, self._ttl_ns, now_ns)
-        return Reserved(rid, estimate_nanousd, len(holds))
+    def submit_release(self, reservation_ids: list[str]) -> Future[int]:
+        """Queue dropping settled holds (only after the calls' costs are committed).
+
+        The future's result is how many reservations were asked to go (ids already gone,
+        e.g. expired and purged, count too: releasing is idempotent).
+        """
+        fut: Future[int] = Future()
+        self._queue.put(_Release(list(reservation_ids), fut))
+        return fut
 
     def release(self, reservation_ids: list[str]) -> int:
-        """Drop settled holds (call only after the calls' costs are committed)."""
-        if self._local is None:
-            return ops.release(self._engine, reservation_ids)
-        with self._local:
-            return ops.release(self._engine, reservation_ids)
+        """`submit_release` and wait."""
+        return self.submit_release(reservation_ids).result()
+
+    def close(self) -> None:
+        """Finish what is queued, then stop the thread."""
+        self._queue.put(_STOP)
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            batch = [first]
+            while len(batch) < _MAX_BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stop = _STOP in batch
+            work = [x for x in batch if x is not _STOP]
+            try:
+                self._decide(work)  # type: ignore[arg-type]
+            except Exception as exc:  # noqa: BLE001 - every waiter hears of the failure
+                log.exception("budget reservation transaction failed")
+                for item in work:
+                    fut = item.future  # type: ignore[attr-defined]
+                    if not fut.done():
+                        fut.set_exception(exc)
+            if stop:
+                return
+
+    def _decide(self, batch: list[_Ask | _Release]) -> None:
+        asks = [x for x in batch if isinstance(x, _Ask)]
+        releases = [x for x in batch if isinstance(x, _Release)]
+        orgs = self._hard_budgets({a.scope.org_id for a in asks}) if asks else {}
+        now = datetime.now(UTC)
+        for a in asks:
+            a.pairs = applicable(orgs[a.scope.org_id].budgets, a.scope, now)
+        todo = [a for a in asks if a.pairs]
+        if not todo and not releases:
+            for a in asks:
+                a.future.set_result(Reserved(None, a.estimate, 0))
+            return
+        targets = sorted({(b.id, s) for a in todo for b, s in a.pairs})
+        with write_gate(self._engine), ops.locked(self._engine, targets) as conn:
+            ops.release(conn, [i for r in releases for i in r.ids])  # one statement for all
+            outcomes = self._check(conn, orgs, todo) if todo else []
+        for r in releases:
+            r.future.set_result(len(r.ids))
+        for a in asks:
+            if not a.pairs:
+                a.future.set_result(Reserved(None, a.estimate, 0))
+        for a, outcome in zip(todo, outcomes, strict=True):
+            a.future.set_result(outcome)
+
+    def _hard_budgets(self, org_ids: set[int]) -> dict[int, OrgBudgets]:
+        with self._engine.connect() as conn:
+            return {o: self._definitions.of(conn, o) for o in org_ids}
+
+    def _check(
+        self, conn: Connection, orgs: dict[int, OrgBudgets], todo: list[_Ask]
+    ) -> list[Reserved | Blocked]:
+        """Decide each ask in order against spend + live holds + the holds granted before it."""
+        now, now_ns = datetime.now(UTC), time.time_ns()
+        per_budget: dict[int, tuple[Budget, set[int]]] = {}
+        for a in todo:
+            for b, subject in a.pairs:
+                per_budget.setdefault(b.id, (b, set()))[1].add(subject)
+        states: dict[tuple[int, int], BudgetState] = {}
+        for b, subjects in per_budget.values():
+            defs = orgs[b.org_id]
+            states.update(_states(conn, defs, b, sorted(subjects), defs.raises(now), now))
+        reserved = ops.reserved_nanousd(conn, (_hold(st, 0) for st in states.values()), now_ns)
+        out: list[Reserved | Blocked] = []
+        holds: list[tuple[str, ops.Hold]] = []
+        for a in todo:
+            mine = [states[(b.id, s)] for b, s in a.pairs]
+            blocked = _first_blocking(mine, reserved, a.estimate)
+            if blocked is not None:
+                held = reserved[(blocked.budget.id, blocked.subject_id)]
+                out.append(self._blocked(conn, blocked, held, a.estimate, now))
+                continue
+            rid = uuid.uuid4().hex
+            for st in mine:
+                reserved[(st.budget.id, st.subject_id)] += a.estimate
+                holds.append((rid, _hold(st, a.estimate)))
+            out.append(Reserved(rid, a.estimate, len(mine)))
+        ops.insert_holds(conn, holds, self._ttl_ns, now_ns)
+        return out
 
     def _blocked(
         self, conn: Connection, s: BudgetState, held: int, estimate: int, now: datetime
@@ -116,6 +219,31 @@ class Reserver:
         return Blocked(
             b.id, b.scope, b.window, s.limit_nanousd, s.spent_nanousd, held, s.resets_at, text
         )
+
+
+def _states(
+    conn: Connection,
+    defs: OrgBudgets,
+    b: Budget,
+    subjects: list[int],
+    raises: dict[tuple[int, int], int],
+    now: datetime,
+) -> dict[tuple[int, int], BudgetState]:
+    """Current-window state of budget `b` for `subjects` (no burn rate: not needed here)."""
+    window = window_at(b.window, now, defs.org.timezone)
+    spent = ops.spent_nanousd(
+        conn, b.org_id, b.scope, subjects, b.agent, b.model, window.start_minute, window.end_minute
+    )
+    return {
+        (b.id, s): BudgetState(
+            b, s, window, b.limit_nanousd + raises[(b.id, s)], spent.get(s, 0), 0, now, now
+        )
+        for s in subjects
+    }
+
+
+def _hold(st: BudgetState, amount: int) -> ops.Hold:
+    return ops.Hold(st.budget.id, st.subject_id, st.window.start_minute, amount)
 
 
 def _first_blocking(

@@ -59,8 +59,6 @@ class Settler:
         self._metrics = metrics
         self._tasks: set[asyncio.Task[None]] = set()
         self._cache_after: dict[int, tuple[ResponseCache, CachedResponse]] = {}
-        self._to_release: list[str] = []
-        self._releasing = False
 
     def settle(self, p: Prepared, facts: CallFacts, bill: bool) -> None:
         """Record the call (billed or spans only) and then release its hold."""
@@ -108,17 +106,8 @@ class Settler:
             await asyncio.to_thread(cache.put, p.key.workspace_id, p.cache_key, entry)
 
     async def _release(self, reservation_id: str) -> None:
-        """Queue a release; one transaction releases every hold queued meanwhile."""
-        self._to_release.append(reservation_id)
-        if self._releasing:
-            return
-        self._releasing = True
+        """Drop the hold (the reserver batches releases into its next transaction)."""
         try:
-            while self._to_release:
-                batch, self._to_release = self._to_release, []
-                try:
-                    await asyncio.to_thread(self._reserver.release, batch)
-                except Exception:  # noqa: BLE001 - the holds then end at their TTL
-                    log.exception("could not release %d gateway reservations", len(batch))
-        finally:
-            self._releasing = False
+            await asyncio.wrap_future(self._reserver.submit_release([reservation_id]))
+        except Exception:  # noqa: BLE001 - the hold then ends at its TTL
+            log.exception("could not release gateway reservation %s", reservation_id)

@@ -14,7 +14,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    TextClause,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -51,7 +62,8 @@ def locked(engine: Engine, targets: Sequence[tuple[int, int]]) -> Iterator[Conne
                 raise
             return
         with conn.begin():
-            _lock_rows(conn, sorted(set(targets)))
+            if targets:
+                _lock_rows(conn, sorted(set(targets)))
             yield conn
 
 
@@ -63,59 +75,96 @@ def _lock_rows(conn: Connection, targets: list[tuple[int, int]]) -> None:
     conn.execute(select(_LOCKS.c.budget_id).where(keys).order_by(*order).with_for_update())
 
 
+_SCOPE_COLUMN = {"org": "org_id", "workspace": "workspace_id", "user": "user_id", "key": "key_id"}
+_SPEND_SQL: dict[tuple[str, bool, bool], TextClause] = {}
+
+
+def spent_nanousd(
+    conn: Connection,
+    org_id: int,
+    scope: str,
+    subjects: Sequence[int],
+    agent: str,
+    model: str,
+    start_minute: int,
+    end_minute: int,
+) -> dict[int, int]:
+    """Billed spend per subject of one budget over [start, end) minutes (the rollups).
+
+    The reservation path's own copy of store.budgets.window_spend, as one prepared text
+    statement per shape: building SQLAlchemy expressions per call cost more than the query.
+    """
+    shape = (scope, bool(agent), bool(model))
+    stmt = _SPEND_SQL.get(shape)
+    if stmt is None:
+        col = _SCOPE_COLUMN[scope]
+        sql = (
+            f"SELECT {col}, sum(cost_nanousd) FROM spend_minutes WHERE org_id = :org"
+            f" AND minute >= :start AND minute < :end AND {col} IN :subjects"
+            + (" AND agent = :agent" if agent else "")
+            + (" AND model = :model" if model else "")
+            + f" GROUP BY {col}"
+        )
+        stmt = _SPEND_SQL[shape] = text(sql).bindparams(bindparam("subjects", expanding=True))
+    params = {"org": org_id, "start": start_minute, "end": end_minute,
+              "subjects": list(subjects), "agent": agent, "model": model}  # fmt: skip
+    return {int(r[0]): int(r[1] or 0) for r in conn.execute(stmt, params)}
+
+
+_RESERVED = text(
+    "SELECT budget_id, subject_id, window_start_minute, sum(amount_nanousd)"
+    " FROM gateway_reservations WHERE budget_id IN :budgets AND expires_ns > :now"
+    " GROUP BY budget_id, subject_id, window_start_minute"
+).bindparams(bindparam("budgets", expanding=True))
+_PURGE = text(
+    "DELETE FROM gateway_reservations WHERE budget_id IN :budgets AND expires_ns <= :now"
+).bindparams(bindparam("budgets", expanding=True))
+_INSERT = text(
+    "INSERT INTO gateway_reservations (reservation_id, budget_id, subject_id,"
+    " window_start_minute, amount_nanousd, expires_ns, created_ns)"
+    " VALUES (:rid, :budget, :subject, :window, :amount, :expires, :created)"
+)
+_RELEASE = text("DELETE FROM gateway_reservations WHERE reservation_id IN :ids").bindparams(
+    bindparam("ids", expanding=True)
+)
+
+
 def reserved_nanousd(
     conn: Connection, holds: Iterable[Hold], now_ns: int
 ) -> dict[tuple[int, int], int]:
-    """Live (unexpired) reservations per (budget, subject) in each hold's window."""
-    out: dict[tuple[int, int], int] = {}
-    for h in holds:
-        total = conn.execute(
-            select(func.coalesce(func.sum(_RES.c.amount_nanousd), 0)).where(
-                _RES.c.budget_id == h.budget_id,
-                _RES.c.subject_id == h.subject_id,
-                _RES.c.window_start_minute == h.window_start_minute,
-                _RES.c.expires_ns > now_ns,
-            )
-        ).scalar_one()
-        out[(h.budget_id, h.subject_id)] = int(total)
+    """Live (unexpired) reservations per (budget, subject) in each hold's window, one query."""
+    wanted = {(h.budget_id, h.subject_id): h.window_start_minute for h in holds}
+    out = dict.fromkeys(wanted, 0)
+    if not wanted:
+        return out
+    params = {"budgets": sorted({b for b, _ in wanted}), "now": now_ns}
+    for bid, sid, window_start, total in conn.execute(_RESERVED, params):
+        if wanted.get((bid, sid)) == window_start:
+            out[(bid, sid)] = int(total)
     return out
 
 
 def insert_holds(
-    conn: Connection, reservation_id: str, holds: Sequence[Hold], ttl_ns: int, now_ns: int
+    conn: Connection, holds: Sequence[tuple[str, Hold]], ttl_ns: int, now_ns: int
 ) -> None:
-    """Record the holds of one reservation (and purge expired ones of the same budgets)."""
-    for h in holds:
-        conn.execute(
-            delete(_RES).where(
-                _RES.c.budget_id == h.budget_id,
-                _RES.c.subject_id == h.subject_id,
-                _RES.c.expires_ns <= now_ns,
-            )
-        )
-    conn.execute(
-        _RES.insert(),
-        [
-            {
-                "reservation_id": reservation_id,
-                "budget_id": h.budget_id,
-                "subject_id": h.subject_id,
-                "window_start_minute": h.window_start_minute,
-                "amount_nanousd": h.amount_nanousd,
-                "expires_ns": now_ns + ttl_ns,
-                "created_ns": now_ns,
-            }
-            for h in holds
-        ],
-    )
+    """Record (reservation id, hold) pairs, purging expired holds of the same budgets first."""
+    if not holds:
+        return
+    conn.execute(_PURGE, {"budgets": sorted({h.budget_id for _, h in holds}), "now": now_ns})
+    rows = [
+        {"rid": rid, "budget": h.budget_id, "subject": h.subject_id,
+         "window": h.window_start_minute, "amount": h.amount_nanousd,
+         "expires": now_ns + ttl_ns, "created": now_ns}
+        for rid, h in holds
+    ]  # fmt: skip
+    conn.execute(_INSERT, rows)
 
 
-def release(engine: Engine, reservation_ids: Sequence[str]) -> int:
-    """Delete settled reservations; returns how many hold rows went."""
+def release(conn: Connection, reservation_ids: Sequence[str]) -> int:
+    """Delete settled reservations in `conn`'s transaction; returns how many hold rows went."""
     if not reservation_ids:
         return 0
-    with engine.begin() as conn:
-        result = conn.execute(delete(_RES).where(_RES.c.reservation_id.in_(reservation_ids)))
+    result = conn.execute(_RELEASE, {"ids": list(reservation_ids)})
     return int(result.rowcount or 0)
 
 

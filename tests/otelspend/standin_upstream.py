@@ -51,7 +51,8 @@ class StandinUpstream:
 
     `anthropic` / `openai` / `gemini`: usage every call of that API reports.
     `reply`: the assistant text.  `response_model`: the model reported back ("" echoes the
-    requested one).  `chunk_delay_s`: pause between streamed events.  `tool_calls`: a chat
+    requested one).  `first_byte_delay_s`: pause before answering a model call (a provider's
+    time to first token).  `chunk_delay_s`: pause between streamed events.  `tool_calls`: a chat
     request that offers tools gets a call of the first tool until a tool result is sent
     (a minimal agent loop).  `compress`: gzip the non-streaming JSON answers.  A request for
     a model named like "http-429" is answered with that HTTP status.
@@ -62,6 +63,7 @@ class StandinUpstream:
     gemini: GeminiUsage = field(default_factory=GeminiUsage)
     reply: str = "Hi! How can I help?"
     response_model: str = ""
+    first_byte_delay_s: float = 0.0
     chunk_delay_s: float = 0.0
     gate_streams: bool = False
     tool_calls: bool = False
@@ -144,6 +146,8 @@ class StandinUpstream:
         if route is None:
             return web.json_response({"error": {"message": f"no route {request.path}"}}, status=404)
         kind, model_in_path = route
+        if self.first_byte_delay_s and bodies.is_model_call(request.method, request.path):
+            await asyncio.sleep(self.first_byte_delay_s)
         payload = body if isinstance(body, dict) else {}
         model = self.response_model or model_in_path or str(payload.get("model") or "")
         if model.startswith("http-") and model[5:].isdigit():  # e.g. "http-429": fail on demand

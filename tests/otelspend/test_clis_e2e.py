@@ -77,12 +77,12 @@ def secure_dir() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _onboard(client: str, live: LiveServer, out: Path) -> dict[str, str]:
+def onboard(client: str, live: LiveServer, out: Path, *extra: str) -> dict[str, str]:
     """Run `otelspend onboard CLIENT --users` for alice and bob; return user -> key prefix."""
     users = out.parent / "users.csv"
     users.write_text(USERS_CSV)
     args = ["onboard", client, "--server", live.http_endpoint, "--users", str(users),
-            "--out", str(out), "--db", live.db, "--org", "acme"]  # fmt: skip
+            "--out", str(out), "--db", live.db, "--org", "acme", *extra]  # fmt: skip
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     return {k.user: k.prefix for k in list_keys(live.running.engine) if k.label.startswith("onb")}
@@ -96,13 +96,13 @@ def _spend(live: LiveServer) -> dict[str, Any]:
     }
 
 
-def _assert_spend(live: LiveServer, expected: dict[str, Any]) -> None:
+def assert_spend(live: LiveServer, expected: dict[str, Any]) -> None:
     got = clis.wait_for(lambda: _spend(live), expected)
     time.sleep(1.5)  # anything a CLI still sends (a duplicate, a late metric) lands now
     assert _spend(live) == got == expected
 
 
-def _home(tmp_path: Path) -> tuple[Path, Path]:
+def scratch_home(tmp_path: Path) -> tuple[Path, Path]:
     home, work = tmp_path / "home", tmp_path / "work"
     work.mkdir(parents=True)
     home.mkdir()
@@ -114,9 +114,9 @@ def test_claude_code_reports_once_and_the_hook_blocks_a_spent_budget(
     tmp_path: Path,
 ) -> None:  # fmt: skip
     live = live_sqlite_server
-    keys = _onboard("claude-code", live, tmp_path / "bundles")
+    keys = onboard("claude-code", live, tmp_path / "bundles")
     settings = tmp_path / "bundles" / "alice" / "managed-settings.json"
-    home, work = _home(tmp_path)
+    home, work = scratch_home(tmp_path)
     env = clis.base_env(home, installed.bin_dir, VENV_BIN)  # the hook runs `otelspend`
     env.update(ANTHROPIC_BASE_URL=upstream.url, ANTHROPIC_API_KEY="sk-ant-standin")
     argv = [installed.path("claude"), "-p", "say hi", "--model", "claude-sonnet-4-5",
@@ -125,14 +125,14 @@ def test_claude_code_reports_once_and_the_hook_blocks_a_spent_budget(
     assert done.returncode == 0 and "Hi! How can I help?" in done.stdout, done.stderr
     assert len(upstream.model_calls()) == 1
     alice = (1, "0.012600")
-    _assert_spend(live, {"user": {"alice": alice}, "key": {keys["alice"]: alice}})
+    assert_spend(live, {"user": {"alice": alice}, "key": {keys["alice"]: alice}})
 
     _hard_daily_budget(live, "alice", "0.01")
     blocked = clis.run_cli(argv, env, work)
     assert "the hard daily budget of user alice is used up" in blocked.stdout + blocked.stderr
     assert "spent $0.012600 of $0.010000" in blocked.stdout + blocked.stderr
     assert len(upstream.model_calls()) == 1  # the prompt never reached the model
-    _assert_spend(live, {"user": {"alice": alice}, "key": {keys["alice"]: alice}})
+    assert_spend(live, {"user": {"alice": alice}, "key": {keys["alice"]: alice}})
 
 
 def test_codex_reports_once(
@@ -140,8 +140,8 @@ def test_codex_reports_once(
     tmp_path: Path,
 ) -> None:  # fmt: skip
     live = live_sqlite_server
-    keys = _onboard("codex", live, tmp_path / "bundles")
-    home, work = _home(tmp_path)
+    keys = onboard("codex", live, tmp_path / "bundles")
+    home, work = scratch_home(tmp_path)
     codex_home = home / ".codex"
     codex_home.mkdir(mode=0o700)
     shutil.copy(tmp_path / "bundles" / "bob" / "config.toml", codex_home / "config.toml")
@@ -153,7 +153,7 @@ def test_codex_reports_once(
     assert done.returncode == 0 and "Hi! How can I help?" in done.stdout, done.stderr
     assert [r.method for r in upstream.model_calls()] == ["POST"]
     bob = (1, "0.003375")
-    _assert_spend(live, {"user": {"bob": bob}, "key": {keys["bob"]: bob}})
+    assert_spend(live, {"user": {"bob": bob}, "key": {keys["bob"]: bob}})
 
 
 def test_gemini_cli_reports_once(
@@ -163,9 +163,9 @@ def test_gemini_cli_reports_once(
     if installed.node_major < 20:
         pytest.skip(f"Gemini CLI {clis.PINS['@google/gemini-cli']} needs Node.js >= 20")
     live = live_sqlite_server
-    keys = _onboard("gemini", live, tmp_path / "bundles")
+    keys = onboard("gemini", live, tmp_path / "bundles")
     bundle = tmp_path / "bundles" / "alice"
-    home, work = _home(tmp_path)
+    home, work = scratch_home(tmp_path)
     (home / ".gemini").mkdir(mode=0o700)
     shutil.copy(bundle / ".env", home / ".gemini" / ".env")
     shutil.copy(bundle / "settings.json", secure_dir / "settings.json")
@@ -184,7 +184,7 @@ def test_gemini_cli_reports_once(
     assert done.returncode == 0 and "Hi! How can I help?" in done.stdout, done.stderr
     assert len(upstream.model_calls()) == 1
     alice = (1, "0.001090")
-    _assert_spend(live, {"user": {"alice": alice}, "key": {keys["alice"]: alice}})
+    assert_spend(live, {"user": {"alice": alice}, "key": {keys["alice"]: alice}})
 
 
 def _hard_daily_budget(live: LiveServer, user: str, limit_usd: str) -> None:
