@@ -17,6 +17,20 @@ GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS = "gen_ai.usage.cache_creation.input_to
 GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS = "gen_ai.usage.cache_write.input_tokens"  # newer spelling
 GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = "gen_ai.usage.reasoning.output_tokens"
 GEN_AI_INFERENCE_DETAILS_EVENT = "gen_ai.client.inference.operation.details"
+# OpenTelemetry general attribute the GenAI semconv requires "if the operation ended in error".
+ERROR_TYPE = "error.type"
+
+# --- 1-hour cache writes (Anthropic's cache_creation.ephemeral_1h_input_tokens) -------------
+# The semconv has no per-TTL split of gen_ai.usage.cache_creation.input_tokens; these
+# instrumentations each report the 1-hour part of it under their own name:
+# otelspend-run's httpx hooks (semconv/providers/__init__.py, CACHE_WRITE_1H_TOKENS),
+CACHE_WRITE_1H_OTELSPEND = "gen_ai.usage.cache_creation.1h.input_tokens"
+# the Archestra LLM proxy (archestra-ai/archestra,
+# platform/backend/src/observability/tracing/attributes.ts),
+CACHE_WRITE_1H_ARCHESTRA = "archestra.usage.cache_creation.1h_input_tokens"
+# the Dash0 agent plugin's Claude Code spans (dash0hq/dash0-agent-plugin,
+# internal/pipeline/pipeline.go, injectTurnUsage).
+CACHE_WRITE_1H_DASH0 = "dash0.gen_ai.usage.cache_creation.ephemeral_1h.input_tokens"
 
 # Operation names that describe one model call, and those that only group calls.
 OP_CHAT = "chat"

@@ -9,11 +9,14 @@ from datetime import UTC, datetime
 from collector_processor.pricing.book import PriceBook
 from collector_processor.pricing.catalog import ModelRates, PriceCatalog
 from collector_processor.pricing.model_ids import lookup_candidates, provider_id_for
+from semconv.dialects.usage import usage_missing
 from semconv.records import GRANULARITY_AGGREGATE, LlmCall
 
 _NANOUSD_DIGITS_PER_USD_PER_MTOK = 3  # tokens x (USD / 1e6 tokens) x 1e9 nano-USD/USD = 1e3
 _NANOS_PER_SECOND = 1_000_000_000
 _CANDIDATE_CACHE_SIZE = 8192  # distinct (provider, model) names seen; telemetry-controlled
+# Price.reason of a call whose telemetry reported no token counts (see semconv.dialects.usage).
+NO_USAGE_REASON = "no usage reported"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +26,7 @@ class Price:
     cost_nanousd: int | None
     price_version: str
     provider_id: str
-    priced_model: str  # the catalog's model id; "" when unpriced
+    priced_model: str  # the catalog's model id; "" when the model has no price
     reason: str = ""  # why unpriced; "" when priced
 
     @property
@@ -59,7 +62,7 @@ class Pricer:
     def price(
         self, call: LlmCall, org_id: int | None = None, workspace_id: int | None = None
     ) -> Price:
-        """Price one call for a scope; unknown or missing models come back unpriced."""
+        """Price one call for a scope; unknown or missing models and unknown usage: unpriced."""
         book = self._book
         model = call.model
         at = _start_time(call.start_ns)
@@ -74,6 +77,11 @@ class Pricer:
             return Price(None, book.label_at(at), provider_id_for(call.provider), "", reason)
         candidates = self._candidates(call.provider, model)
         found = book.resolve(candidates, at, org_id, workspace_id)
+        if usage_missing(call.extra):
+            # Unknown tokens: no rate makes a cost.  The model is still resolved, so the call
+            # is stored under the catalog's id beside its priced peers.
+            ids = (found.provider_id, found.model_id) if found else (candidates[0][0], "")
+            return Price(None, book.label_at(at), *ids, NO_USAGE_REASON)
         if found is not None:
             cost = cost_nanousd(call, found.rates)
             return Price(cost, found.price_version, found.provider_id, found.model_id)

@@ -2,7 +2,8 @@
 
 Runs as a StoreWriter after-commit hook.  A set in memory skips models already handled by
 this process; the store's unique (org, provider, model) row decides, across processes and
-restarts, which sighting is the first, so `on_unpriced_model` fires exactly once.
+restarts, which sighting is the first, so `on_unpriced_model` fires exactly once.  A call
+unpriced only because it reported no usage says nothing about its model's price: skipped.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from collector_processor.pricing.engine import NO_USAGE_REASON
 from store.unpriced import Sighting, record_sightings
 
 if TYPE_CHECKING:
@@ -53,6 +55,8 @@ class UnpricedModelWatch:
         for batch in batches:
             for c in batch.calls:
                 if c["cost_nanousd"] is not None or not c["model"].strip():
+                    continue
+                if c.get("unpriced_reason") == NO_USAGE_REASON:
                     continue
                 key = (c["org_id"], c["provider"], c["model"])
                 if key not in self._handled and key not in fresh:

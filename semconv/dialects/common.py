@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from semconv import names as n
+from semconv.records import STATUS_ERROR, STATUS_UNSET
 
 # No single model call (or one metric export interval) plausibly uses this many tokens; a
 # larger count is a client bug and would otherwise become a five-figure line item.
@@ -81,6 +82,11 @@ def text(attrs: Mapping[str, Any], *names: str) -> str:
         if value is not None and value != "":
             return value if isinstance(value, str) else str(value)
     return ""
+
+
+def ended_in_error(attrs: Mapping[str, Any], status_code: int = STATUS_UNSET) -> bool:
+    """Whether a record says its operation failed: span status ERROR, or error.type set."""
+    return status_code == STATUS_ERROR or bool(text(attrs, n.ERROR_TYPE))
 
 
 def agent_name(attrs: Mapping[str, Any], resource: Mapping[str, Any], default: str = "") -> str:

@@ -12,6 +12,19 @@ A span is a call when its operation is chat / text_completion / generate_content
 embeddings / responses, or when it has no known operation but names a model and reports
 usage.  invoke_agent / create_agent / execute_tool / workflow spans only group calls and never
 produce one, even when they carry usage totals.
+
+NO USAGE: a call span that reports no token count at all (a stream without usage, an SDK
+that does not record it) is a call whose cost is unknown: it is built from usage.NO_USAGE and
+pricing flags it "no usage reported", never $0.  A span that ended in error (status ERROR or
+error.type) and reports no usage is no call at all: providers bill nothing for a failed
+request.  A log event must report usage to be a call.  The semconv's inference-details event
+is emitted in the context of its call's span, so when it names that span it gets the span's
+call id: the two count once, whichever arrives first (a usage-less span stored first keeps
+the call unpriced).
+
+1-HOUR CACHE WRITES: the semconv has no per-TTL split; the 1-hour part of the cache writes is
+read from the names real instrumentations use (see semconv.names, CACHE_WRITE_1H_*) and
+priced at the 1-hour rate.
 """
 
 from __future__ import annotations
@@ -25,13 +38,14 @@ from semconv.dialects.common import (
     InvalidCall,
     agent_name,
     duration_ns,
+    ended_in_error,
     service_name,
     session_id,
     stable_id,
     text,
     user_hints,
 )
-from semconv.dialects.usage import Usage, UsageNames, read_inclusive_usage
+from semconv.dialects.usage import NO_USAGE, Usage, UsageNames, read_inclusive_usage
 from semconv.records import GRANULARITY_CALL, LlmCall, LogRecord, SpanRecord
 
 DIALECT = "genai"
@@ -46,6 +60,7 @@ USAGE_NAMES = UsageNames(
         n.OPENLLMETRY_CACHE_CREATION_INPUT_TOKENS,
     ),
     reasoning=(n.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, n.OPENLLMETRY_REASONING_TOKENS),
+    cache_write_1h=(n.CACHE_WRITE_1H_OTELSPEND, n.CACHE_WRITE_1H_ARCHESTRA, n.CACHE_WRITE_1H_DASH0),
 )
 _USAGE_KEYS = USAGE_NAMES.input + USAGE_NAMES.output
 
@@ -97,11 +112,14 @@ def call_operation(attrs: Mapping[str, Any]) -> str | None:
 def span_call(
     span: SpanRecord, dialect: str = DIALECT, cost: Decimal | None = None
 ) -> LlmCall | None:
-    """Return the call a GenAI span describes, None for parents and non-calls."""
+    """Return the call a GenAI span describes, None for parents, non-calls and failed calls."""
     attrs = span.attributes
     op = call_operation(attrs)
     if op is None:
         return None
+    usage = read_inclusive_usage(attrs, USAGE_NAMES)
+    if usage is None and ended_in_error(attrs, span.status_code):
+        return None  # a failed request that reports no usage: providers bill nothing
     return _build(
         attrs,
         span.resource,
@@ -112,7 +130,7 @@ def span_call(
         times=(span.start_ns, span.end_ns),
         ids=(span.trace_id, span.span_id),
         cost=cost,
-        usage=read_inclusive_usage(attrs, USAGE_NAMES),
+        usage=usage,
     )
 
 
@@ -130,8 +148,26 @@ def log_call(
     if not (op in n.CALL_OPERATIONS or event_name == n.GEN_AI_INFERENCE_DETAILS_EVENT):
         if not any(models(attrs)):
             return None
-    request_model, response_model = models(attrs)
-    call_id = stable_id(
+    return _build(
+        attrs,
+        log.resource,
+        call_id=_log_call_id(log, event_name, usage),
+        source="log",
+        dialect=dialect,
+        op=op,
+        times=log_times(log),
+        ids=(log.trace_id, log.span_id),
+        cost=cost,
+        usage=usage,
+    )
+
+
+def _log_call_id(log: LogRecord, event_name: str, usage: Usage) -> str:
+    """Return the id of a log event's call: its span's when it is that span's details event."""
+    if event_name == n.GEN_AI_INFERENCE_DETAILS_EVENT and log.trace_id and log.span_id:
+        return f"span:{log.trace_id}:{log.span_id}"
+    request_model, response_model = models(log.attributes)
+    return stable_id(
         "log",
         log.trace_id,
         log.span_id,
@@ -142,18 +178,6 @@ def log_call(
         usage.cache_read_tokens,
         usage.cache_write_tokens,
         request_model or response_model,
-    )
-    return _build(
-        attrs,
-        log.resource,
-        call_id=call_id,
-        source="log",
-        dialect=dialect,
-        op=op,
-        times=log_times(log),
-        ids=(log.trace_id, log.span_id),
-        cost=cost,
-        usage=usage,
     )
 
 
@@ -181,7 +205,7 @@ def _build(
     request_model, response_model = models(attrs)
     if not (request_model or response_model):
         raise InvalidCall(n.MISSING_MODEL_REASON)
-    usage = usage or Usage()
+    usage = usage or NO_USAGE
     return LlmCall(
         call_id=call_id,
         granularity=GRANULARITY_CALL,
@@ -196,6 +220,7 @@ def _build(
         input_tokens=usage.input_tokens,
         cache_read_tokens=usage.cache_read_tokens,
         cache_write_tokens=usage.cache_write_tokens,
+        cache_write_1h_tokens=usage.cache_write_1h_tokens,
         output_tokens=usage.output_tokens,
         reasoning_tokens=usage.reasoning_tokens,
         trace_id=ids[0],

@@ -6,6 +6,10 @@ input = prompt - cache_read - cache_write, with the same exclusive fallback as G
 when the cache counts exceed the prompt.  Reasoning
 (llm.token_count.completion_details.reasoning) is part of the completion count.
 llm.cost.total, when present, is the client's own cost estimate.
+
+An LLM span without token counts is a call whose cost is unknown (usage.NO_USAGE: pricing
+flags it "no usage reported"), unless its status is ERROR or it names an error.type: a
+failed request is billed nothing and is no call.  An EMBEDDING span without counts is no call.
 """
 
 from __future__ import annotations
@@ -17,13 +21,14 @@ from semconv import names as n
 from semconv.dialects.common import (
     InvalidCall,
     agent_name,
+    ended_in_error,
     service_name,
     session_id,
     text,
     usd,
     user_hints,
 )
-from semconv.dialects.usage import Usage, UsageNames, read_inclusive_usage
+from semconv.dialects.usage import NO_USAGE, Usage, UsageNames, read_inclusive_usage
 from semconv.records import GRANULARITY_CALL, LlmCall, SpanRecord
 
 DIALECT = "openinference"
@@ -62,12 +67,13 @@ def span_call(span: SpanRecord) -> LlmCall | None:
         return None  # CHAIN/AGENT/TOOL/...: parents even when they carry token totals
     usage = read_inclusive_usage(attrs, USAGE_NAMES)
     op = _operation(attrs, usage)
-    if op is None:
+    # A failed request that reports no usage is billed nothing by providers: no call either.
+    if op is None or (usage is None and ended_in_error(attrs, span.status_code)):
         return None
     model = text(attrs, n.OI_MODEL_NAME, n.OI_EMBEDDING_MODEL_NAME)
     if not model:
         raise InvalidCall(MISSING_MODEL_REASON)
-    usage = usage or Usage()
+    usage = usage or NO_USAGE
     return LlmCall(
         call_id=f"span:{span.trace_id}:{span.span_id}",
         granularity=GRANULARITY_CALL,

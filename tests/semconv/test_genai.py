@@ -299,15 +299,38 @@ def _event(**overrides: Any) -> Any:
     return log(**fields)
 
 
-def test_genai_inference_event_log_is_a_call_with_a_deterministic_id() -> None:
+def test_genai_inference_event_log_is_the_call_of_its_span() -> None:
     [call] = normalize_logs([_event()]).calls
     assert (call.source, call.dialect, call.operation) == ("log", "genai", "chat")
     assert (call.input_tokens, call.cache_read_tokens, call.output_tokens) == (800, 100, 80)
     assert (call.start_ns, call.end_ns) == (END_NS - 25_000_000, END_NS)
+    # the event is emitted in its span's context: same id as the span's call, counted once
+    [from_span] = normalize_spans([span(attrs=INFERENCE_EVENT)]).calls
+    assert call.call_id == from_span.call_id == f"span:{TRACE_ID}:00f067aa0ba902b7"
+
+
+def test_usage_less_span_and_its_details_event_are_one_call() -> None:
+    # e.g. a stream without usage: the span has none, util-genai's event has it (or the
+    # reverse); the store keeps one row for the id, whichever description arrives first.
+    no_usage = {k: v for k, v in INFERENCE_EVENT.items() if not k.startswith("gen_ai.usage.")}
+    [from_span] = normalize_spans([span(attrs=no_usage)]).calls
+    [from_log] = normalize_logs([_event()]).calls
+    assert from_span.call_id == from_log.call_id
+    assert from_span.extra == {"usage": "missing"} and from_log.extra == {}
+
+
+def test_genai_event_outside_a_span_has_a_deterministic_log_id() -> None:
+    [call] = normalize_logs([_event(trace_id="", span_id="")]).calls
     assert call.call_id.startswith("log:")
     # a resend maps to the same id; another event at another time does not
-    assert normalize_logs([_event()]).calls[0].call_id == call.call_id
-    assert normalize_logs([_event(time_ns=END_NS + 1)]).calls[0].call_id != call.call_id
+    assert normalize_logs([_event(trace_id="", span_id="")]).calls[0].call_id == call.call_id
+    moved = _event(trace_id="", span_id="", time_ns=END_NS + 1)
+    assert normalize_logs([moved]).calls[0].call_id != call.call_id
+
+
+def test_other_events_keep_a_log_id_inside_a_span() -> None:
+    [call] = normalize_logs([_event(event_name="gen_ai.choice")]).calls
+    assert call.call_id.startswith("log:")
 
 
 def test_genai_event_without_usage_produces_nothing() -> None:

@@ -8,14 +8,23 @@ from pathlib import Path
 
 import anthropic
 import httpx
-import openai
 import pytest
-from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
 
+from collector_processor.pricing.catalog import GenaiPricesCatalog
+from collector_processor.pricing.engine import Pricer
 from semconv.instrumentation import SCOPE_NAME
+from semconv.normalize import normalize_spans
 from tests.otelspend.standin_bodies import AnthropicUsage
 from tests.otelspend.standin_upstream import StandinUpstream
-from tests.semconv._instrumented import Traced, traced, traced_process, upstream, usage
+from tests.semconv._instrumented import (
+    Traced,
+    official_openai,
+    span_record,
+    traced,
+    traced_process,
+    upstream,
+    usage,
+)
 
 __all__ = ["traced", "upstream"]  # fixtures
 pytestmark = pytest.mark.filterwarnings("ignore:The model .* is deprecated:DeprecationWarning")
@@ -64,6 +73,15 @@ def test_async_stream_and_one_hour_cache_writes(traced: Traced) -> None:
     assert usage(attrs) == ANTHROPIC_USAGE
     assert attrs["gen_ai.usage.cache_creation.1h.input_tokens"] == 300
 
+    # The normalizer reads the 1-hour part back and pricing charges its rate.  Sonnet 4.5:
+    # $3 in, $0.30 cache read, $3.75 5-minute write, $6 1-hour write, $15 out per MTok:
+    # 1200x3 + 5000x0.30 + 500x3.75 + 300x6 + 300x15 = 3600 + 1500 + 1875 + 1800 + 4500
+    # = 13275 micro-USD (12600 if every write were a 5-minute one).
+    [call] = normalize_spans([span_record(traced.genai()[0])]).calls
+    assert (call.input_tokens, call.cache_read_tokens, call.output_tokens) == (1200, 5000, 300)
+    assert (call.cache_write_tokens, call.cache_write_1h_tokens) == (800, 300)
+    assert Pricer(GenaiPricesCatalog()).price(call).cost_nanousd == 13_275_000
+
 
 def test_abandoned_stream_keeps_what_was_reported(traced: Traced) -> None:
     with StandinUpstream(gate_streams=True) as up, httpx.Client(base_url=up.url) as client:
@@ -87,17 +105,12 @@ def test_abandoned_stream_keeps_what_was_reported(traced: Traced) -> None:
 def test_official_openai_instrumentation_is_not_counted_twice(
     traced: Traced, upstream: StandinUpstream
 ) -> None:
-    instrumentor = OpenAIInstrumentor()
-    instrumentor.instrument(tracer_provider=traced.provider)
-    try:
-        client = openai.OpenAI(base_url=f"{upstream.url}/v1", api_key="x", max_retries=0)
+    with official_openai(traced, upstream) as client:
         client.chat.completions.create(model="gpt-5.1", messages=MESSAGES)
         stream = client.chat.completions.create(
             model="gpt-5.1", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
         )
         list(stream)
-    finally:
-        instrumentor.uninstrument()
     spans = traced.genai()
     assert len(spans) == 2  # one per call: openai-v2's, ours stood aside
     assert SCOPE_NAME not in {s.instrumentation_scope.name for s in spans}
