@@ -18,8 +18,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, func, or_, select, update
 
-from collector_processor.pricing.engine import Pricer
+from collector_processor.pricing.engine import NO_USAGE_REASON, Pricer
 from collector_processor.pricing.model_ids import infer_provider, normalize_model_id
+from semconv.dialects.usage import NO_USAGE
 from semconv.records import LlmCall
 from store.audit import entity_path, record
 from store.tables import ROLLUP_DIMENSIONS, ROLLUP_MEASURES, LlmCallRow
@@ -123,9 +124,12 @@ def call_of(row: dict[str, Any]) -> LlmCall:
     """Rebuild the canonical call a stored row was priced from (what pricing reads of it)."""
     start = row["start_ns"]
     # Positional: this runs once per stored call, and keyword NamedTuple building is slower.
-    return LlmCall(row["call_id"], row["granularity"], "", "", reported_provider(row),
+    call = LlmCall(row["call_id"], row["granularity"], "", "", reported_provider(row),
                    row["request_model"], row["response_model"], "", start, start,
                    *(row[t] for t in _TOKENS))  # fmt: skip
+    if row.get("unpriced_reason") == NO_USAGE_REASON:
+        call = call._replace(extra=NO_USAGE.extra())  # no tokens known: stays unpriced, not $0
+    return call
 
 
 def reported_provider(row: dict[str, Any]) -> str:

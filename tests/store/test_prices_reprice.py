@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from collector_processor.pricing.engine import Pricer
+from collector_processor.pricing.engine import NO_USAGE_REASON, Pricer
+from semconv.dialects.usage import NO_USAGE
 from semconv.records import GRANULARITY_AGGREGATE, GRANULARITY_CALL, LlmCall
 from store.audit import list_audit
 from store.engine import make_engine
@@ -268,3 +269,17 @@ def test_repricing_under_unchanged_prices_changes_nothing(engine: Engine) -> Non
 def test_reported_provider(stored: str, model: str, expected: str) -> None:
     row = {"provider": stored, "request_model": model, "response_model": ""}
     assert reported_provider(row) == expected
+
+
+def test_repricing_keeps_a_call_without_usage_unpriced(engine: Engine) -> None:
+    s = Store(engine)
+    missing = call("m1", "claude-sonnet-4-5")._replace(extra=NO_USAGE.extra())
+    s.write(missing, call("p1", "claude-sonnet-4-5", input_tokens=1000))
+    report = reprice(engine, Pricer(load_price_book(engine)), since=NOV)
+    assert (report.calls, report.changed) == (2, 0)
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(CALLS.c.cost_nanousd, CALLS.c.unpriced_reason).where(CALLS.c.call_id == "m1")
+        ).one()
+    assert tuple(row) == (None, NO_USAGE_REASON)
+    assert s.totals() == (3_000_000, 3_000_000)
