@@ -1,8 +1,10 @@
 """UI query benchmark: the store queries behind each page, on 1,000,000 calls / 5,000,000 spans.
 
 Builds (or reuses, --store PATH) a SQLite store with bench/ui_store.py — bulk inserts, not
-ingest — adds budgets like a real org's, then times every page's queries exactly as the
-pages call them: the median of --runs runs after one warm-up, per page.
+ingest — adds budgets like a real org's (and, to a store built before the generator made
+them, the client-reported costs of Claude Code's calls), then times every page's queries
+exactly as the pages call them: the median of --runs runs after one warm-up, per page.
+Opening a store migrates it first, as `serve` does.
 
     python bench/ui_queries.py [--store /tmp/otelspend-ui-bench.db] [--calls 1000000] [--runs 5]
 
@@ -22,14 +24,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.ui_store import build  # noqa: E402
+from bench.ui_store import CLIENT_COST_SQL, build  # noqa: E402
 from collector_processor.budgets.evaluate import status_states  # noqa: E402
 from collector_processor.budgets.windows import window_at  # noqa: E402
 from otelspend.budget_views import names_for  # noqa: E402
 from store.alerts import list_alerts  # noqa: E402
 from store.audit import list_audit  # noqa: E402
 from store.budget_requests import list_requests  # noqa: E402
-from store.budgets import BudgetSpec, load_budgets, set_budget  # noqa: E402
+from store.budgets import BudgetSpec, load_budgets, org_limits, set_budget  # noqa: E402
 from store.engine import make_engine  # noqa: E402
 from store.identity import list_keys  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
@@ -68,6 +70,8 @@ def _open(path: Path, calls: int) -> tuple[Any, int]:
         with engine.begin() as conn:
             if not load_budgets(conn, 1):
                 _budgets(engine, 1)
+            if conn.exec_driver_sql(CLIENT_COST_SQL).rowcount:  # a store from before that
+                print("added client-reported costs to Claude Code's calls", file=sys.stderr)
         return engine, 1
     upgrade(engine)
     print(f"building {path} ({calls:,} calls, {5 * calls:,} spans) ...", file=sys.stderr)
@@ -99,8 +103,7 @@ def pages(engine: Any, org_id: int) -> dict[str, Callable[[], Any]]:
         windows = {k: _window(k, now, org.timezone) for k in ("day", "week", "month")}
         window_totals(engine, scope, windows)
         with engine.begin() as conn:
-            ids = [b.id for b in load_budgets(conn, org_id) if b.scope == "org"]
-            status_states(conn, org, now, ids)
+            org_limits(conn, org_id, now)
         spend_series(engine, scope, resolution, org.timezone)
         breakdown(engine, scope, 2 * scope.start_minute - scope.end_minute)
 
@@ -129,7 +132,7 @@ def pages(engine: Any, org_id: int) -> dict[str, Callable[[], Any]]:
 
     def prices() -> None:
         unpriced_model_uses(engine)
-        cost_accuracy(engine, since_ns=end_ns - 30 * 86400 * NANO)
+        cost_accuracy(engine, since_ns=end_ns - 30 * 86400 * NANO, org_id=org_id)
 
     return {
         "overview_7d": lambda: overview(scope7, "day"),

@@ -4,7 +4,8 @@ Realistic shape, not realistic ingest (bench/ingest.py measures that): 30 days o
 agent sessions from a few hundred users over a dozen workspaces; each trace is one prompt
 with 1–15 model calls, and every call brings four more spans (1 root + m calls + 4m−1
 tool spans = exactly 5 spans per call).  Rollups are summed from the generated calls, so
-they agree with llm_calls exactly; ~12 % of traces carry an evaluation tag.
+they agree with llm_calls exactly; ~12 % of traces carry an evaluation tag; Claude Code's
+calls carry a client-reported cost (within 1 % of ours), as its api_request events do.
 """
 
 from __future__ import annotations
@@ -115,6 +116,18 @@ def build_identity(engine: Engine, users: int, workspaces: int, rng: random.Rand
     return Identity(org, senders, weights)
 
 
+def client_cost(cost: int, input_tokens: int) -> int:
+    """What Claude Code reports for a call: our cost give or take up to 1 %."""
+    return cost * (990 + input_tokens % 21) // 1000
+
+
+# The same, for a store built before calls carried it (integers >= 0: / floors as // does).
+CLIENT_COST_SQL = (
+    "UPDATE llm_calls SET client_cost_nanousd = cost_nanousd * (990 + input_tokens % 21) / 1000 "
+    "WHERE agent = 'claude-code' AND cost_nanousd IS NOT NULL AND client_cost_nanousd IS NULL"
+)
+
+
 def _hex(rng: random.Random, bits: int) -> str:
     return f"{rng.getrandbits(bits):0{bits // 4}x}"
 
@@ -155,10 +168,11 @@ class Generator:
         priced = provider != "acme"
         trace, span, session, agent = ids
         end = at_ns + rng.randint(1, 40) * NS_PER_S
+        client = client_cost(cost, inp) if agent == "claude-code" else None
         return (
             f"c:{trace}:{span}", self.ident.org_id, who.workspace_id, who.user_id, who.key_id,
             agent, provider, name, name, name, "chat", "call", "span", "genai", True, at_ns, end,
-            at_ns // NS_PER_MINUTE, inp, cached, 0, 0, out, 0, cost if priced else None, None,
+            at_ns // NS_PER_MINUTE, inp, cached, 0, 0, out, 0, cost if priced else None, client,
             "bench", "" if priced else "unknown model", trace, span, session, agent, at_ns,
         )  # fmt: skip
 

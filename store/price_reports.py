@@ -1,14 +1,17 @@
-"""Read-only price reports: cost accuracy against what clients report, unpriced models' users."""
+"""Price reports: cost accuracy against what clients report, unpriced models and their users."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Engine, Table, and_, case, func, select
+from sqlalchemy import Connection, Engine, Table, and_, case, func, select
 
+from store.accuracy_rollup import fold_new_calls, hour_sums
 from store.queries import UnpricedModel, unpriced_models
+from store.subjects import ORGS
 from store.tables import LlmCallRow, User
 
 CALLS: Table = LlmCallRow.__table__  # type: ignore[attr-defined]
@@ -16,6 +19,8 @@ USERS: Table = User.__table__  # type: ignore[attr-defined]
 DEFAULT_THRESHOLD_PCT = Decimal(1)
 _BASIS_POINTS_PER_PCT = 100
 _MAX_USER_NAMES = 5
+_NS_PER_MINUTE = 60_000_000_000
+_NS_PER_HOUR = 60 * _NS_PER_MINUTE
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +58,39 @@ class ModelAccuracy:
 
 
 def cost_accuracy(
-    engine: Engine, *, since_ns: int = 0, threshold_pct: Decimal = DEFAULT_THRESHOLD_PCT
+    engine: Engine,
+    *,
+    since_ns: int = 0,
+    threshold_pct: Decimal = DEFAULT_THRESHOLD_PCT,
+    org_id: int | None = None,
 ) -> list[ModelAccuracy]:
-    """Per model, compare client-reported and our costs, largest difference first."""
+    """Per model, compare client-reported and our costs, largest difference first.
+
+    On SQLite at the default threshold the whole hours come from accuracy_hours (folding in
+    the calls inserted since the last report) and only the calls of the first, partial
+    hour are read; otherwise every call since `since_ns` is.  `org_id` None: every org.
+    """
+    c = CALLS.c
+    with engine.begin() as conn:
+        if conn.dialect.name != "sqlite" or threshold_pct != DEFAULT_THRESHOLD_PCT:
+            sums = _call_sums(conn, threshold_pct, org_id, c.start_ns >= since_ns)
+        else:
+            first_hour = -(-since_ns // _NS_PER_HOUR)
+            fold_new_calls(conn)
+            sums = hour_sums(conn, first_hour, org_id)
+            since_minute, hour_minute = since_ns // _NS_PER_MINUTE, first_hour * 60
+            ragged = (c.start_ns >= since_ns, c.minute >= since_minute, c.minute < hour_minute)
+            for key, values in _call_sums(conn, threshold_pct, org_id, *ragged).items():
+                sums[key] = [a + b for a, b in zip(sums.get(key, [0] * 6), values, strict=True)]
+    rows = [ModelAccuracy(model, provider, *v) for (model, provider), v in sums.items()]
+    return sorted(rows, key=lambda r: (-abs(r.delta_nanousd), -r.unpriced_calls, r.model))
+
+
+def _call_sums(
+    conn: Connection, threshold_pct: Decimal, org_id: int | None, *where: Any
+) -> dict[tuple[str, str], list[int]]:
+    """(model, provider) -> ModelAccuracy's sums over the billed calls carrying a client
+    cost that match `where`, read call by call."""
     c = CALLS.c
     ours = c.cost_nanousd
     client = c.client_cost_nanousd
@@ -63,6 +98,8 @@ def cost_accuracy(
     priced = ours.is_not(None)
     # Integer test of |ours - client| / client > threshold, per call: no float anywhere.
     off = and_(priced, func.abs(ours - client) * 100 * _BASIS_POINTS_PER_PCT > client * bp)
+    # Every org's calls through the (org_id, minute) index, not a scan of the table.
+    orgs = c.org_id == org_id if org_id is not None else c.org_id.in_(select(ORGS.c.id))
     stmt = (
         select(
             c.model,
@@ -74,14 +111,10 @@ def cost_accuracy(
             func.sum(case((priced, 0), else_=1)),
             func.sum(case((priced, 0), else_=client)),
         )
-        .where(client.is_not(None), c.billed.is_(True), c.start_ns >= since_ns)
+        .where(client.is_not(None), c.billed.is_(True), orgs, *where)
         .group_by(c.model, c.provider)
     )
-    with engine.connect() as conn:
-        rows = [
-            ModelAccuracy(r[0], r[1], *(int(v or 0) for v in r[2:])) for r in conn.execute(stmt)
-        ]
-    return sorted(rows, key=lambda r: (-abs(r.delta_nanousd), -r.unpriced_calls, r.model))
+    return {(r[0], r[1]): [int(v or 0) for v in r[2:]] for r in conn.execute(stmt)}
 
 
 @dataclass(frozen=True, slots=True)

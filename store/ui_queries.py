@@ -1,104 +1,33 @@
 """Read queries behind the UI's Overview: window totals, spend over time, breakdowns, movers.
 
-Everything comes from the rollups.  On SQLite a range is summed as whole hours from
-`spend_hours` plus the ragged minutes at its two ends from `spend_minutes` — exact to the
-minute, ~10x fewer rows than minutes alone; on PostgreSQL from `spend_minutes` (see
-store.tables_ui).  Each function is one or two index range scans; none reads raw calls.
+Everything comes from the rollups, summed over ranges by store.rollup_ranges: on SQLite
+whole hours from `spend_hours` plus the ragged minutes at both ends from `spend_minutes` —
+exact to the minute, ~10x fewer rows than minutes alone; on PostgreSQL `spend_minutes`.
+Each function is a few index range scans, each grouped on its own; none reads raw calls.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, Select, Table, func, literal, select, union_all
+from sqlalchemy import Connection, Engine, Table, select
 
+from store.rollup_ranges import SpendScope, Sums, add_up, range_sums
 from store.subjects import KEYS, USERS, WORKSPACES, subject_names
 from store.tables import ROLLUP_MEASURES, SpendMinute
-from store.tables_ui import SpendHour
+
+__all__ = ["SpendScope"]  # re-exported: the UI builds scopes from here
 
 MINUTES: Table = SpendMinute.__table__  # type: ignore[attr-defined]
-HOURS: Table = SpendHour.__table__  # type: ignore[attr-defined]
 BREAKDOWN_DIMENSIONS = ("agent", "workspace", "user", "key", "model")
-_DIM_COLUMNS = {
-    "workspace": "workspace_id",
-    "user": "user_id",
-    "key": "key_id",
-    "agent": "agent",
-    "model": "model",
-}
-_MINUTES_PER_HOUR = 60
-
-
-@dataclass(frozen=True, slots=True)
-class SpendScope:
-    """Which rollup rows count: one org, minutes [start, end), and optional filters."""
-
-    org_id: int
-    start_minute: int
-    end_minute: int
-    workspace_ids: tuple[int, ...] = ()
-    user_ids: tuple[int, ...] = ()
-    key_ids: tuple[int, ...] = ()
-    agents: tuple[str, ...] = ()
-    models: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.end_minute < self.start_minute:
-            raise ValueError("a spend range must not end before it starts")
-
-    def during(self, start_minute: int, end_minute: int) -> SpendScope:
-        """The same filters over another range."""
-        return replace(self, start_minute=start_minute, end_minute=end_minute)
-
-
-def _filtered(stmt: Select[Any], table: Table, scope: SpendScope) -> Select[Any]:
-    c = table.c
-    stmt = stmt.where(c.org_id == scope.org_id)
-    for values, col in (
-        (scope.workspace_ids, c.workspace_id),
-        (scope.user_ids, c.user_id),
-        (scope.key_ids, c.key_id),
-        (scope.agents, c.agent),
-        (scope.models, c.model),
-    ):
-        if values:
-            stmt = stmt.where(col.in_(list(values)))
-    return stmt
-
-
-def _hour_tier(conn: Connection) -> bool:
-    """spend_hours is kept (by triggers) on SQLite only."""
-    return conn.dialect.name == "sqlite"
-
-
-def rollup_rows(conn: Connection, scope: SpendScope, tag: str = "") -> list[Select[Any]]:
-    """SELECTs of rows (minute, dims, measures, tag) whose sums are exactly the spend of
-    `scope`: UNION ALL them (several calls' parts may go into one union)."""
-    cols = ("workspace_id", "user_id", "key_id", "agent", "model", *ROLLUP_MEASURES)
-    s, e = scope.start_minute, scope.end_minute
-    m = MINUTES.c
-    first_hour, end_hour = -(-s // _MINUTES_PER_HOUR), e // _MINUTES_PER_HOUR
-    if not _hour_tier(conn) or first_hour >= end_hour:
-        stmt = select(m.minute.label("minute"), *(m[c] for c in cols), literal(tag).label("tag"))
-        return [_filtered(stmt.where(m.minute >= s, m.minute < e), MINUTES, scope)]
-    h = HOURS.c
-    hours = select(
-        (h.hour * _MINUTES_PER_HOUR).label("minute"),
-        *(h[c] for c in cols),
-        literal(tag).label("tag"),
-    ).where(h.hour >= first_hour, h.hour < end_hour)
-    out = [_filtered(hours, HOURS, scope)]
-    # Two separate ranges, not one OR: each stays an index range scan.
-    for lo, hi in ((s, first_hour * _MINUTES_PER_HOUR), (end_hour * _MINUTES_PER_HOUR, e)):
-        if lo < hi:
-            edge = select(m.minute, *(m[c] for c in cols), literal(tag).label("tag"))
-            out.append(_filtered(edge.where(m.minute >= lo, m.minute < hi), MINUTES, scope))
-    return out
+# Group columns of a breakdown row, and which of them each dimension reads.
+_GROUP_COLUMNS = ("workspace_id", "user_id", "key_id", "agent", "model")
+_DIM_INDEX = {"agent": 3, "workspace": 0, "user": 1, "key": 2, "model": 4}
+_WIDTH = len(ROLLUP_MEASURES)
 
 
 def window_totals(
@@ -110,14 +39,11 @@ def window_totals(
         parts = [
             part
             for name, (s, e) in windows.items()
-            for part in rollup_rows(conn, scope.during(s, e), name)
+            for part in range_sums(conn, scope.during(s, e), (), ("cost_nanousd",), name)
         ]
-        if not parts:
-            return out
-        rows = union_all(*parts).subquery()
-        stmt = select(rows.c.tag, func.sum(rows.c.cost_nanousd)).group_by(rows.c.tag)
-        for name, cost in conn.execute(stmt):
-            out[name] = int(cost or 0)
+        if parts:
+            for (name,), (cost,) in add_up(conn, parts, 1).items():
+                out[name] = cost
     return out
 
 
@@ -132,6 +58,7 @@ class SeriesPoint:
 
 
 RESOLUTIONS = {"minute": 1, "hour": 60, "day": 1440}
+_QUARTER = 15  # every zone offset is a multiple of 15 minutes
 
 
 def resolution_for(span_minutes: int) -> str:
@@ -147,25 +74,46 @@ def spend_series(
     """Spend per bucket and agent; hours and days are cut in the org's zone `zone`."""
     if resolution not in RESOLUTIONS:
         raise ValueError(f"resolution must be one of {', '.join(RESOLUTIONS)}")
-    # Fetch 15-minute buckets at most (every zone offset is a multiple of 15 min), then
-    # fold them into local hours/days here: a few thousand rows, DST handled by zoneinfo.
-    step = 1 if resolution == "minute" else 15
-    with engine.connect() as conn:
-        rows = union_all(*rollup_rows(conn, scope)).subquery()
-        bucket = (rows.c.minute // step) if step > 1 else rows.c.minute
-        stmt = select(
-            bucket, rows.c.agent, func.sum(rows.c.calls), func.sum(rows.c.cost_nanousd)
-        ).group_by(bucket, rows.c.agent)
-        fetched = [
-            (int(b) * step, a, int(n or 0), int(c or 0)) for b, a, n, c in conn.execute(stmt)
-        ]
     tz = ZoneInfo(zone)
+    with engine.connect() as conn:
+        parts = _series_parts(conn, scope, resolution, tz)
+        sums = add_up(conn, parts, 3)
+    starts: dict[int, datetime] = {}
     folded: dict[tuple[datetime, str], list[int]] = defaultdict(lambda: [0, 0])
-    for minute, agent, calls, cost in fetched:
-        acc = folded[(_bucket_start(minute, resolution, tz), agent)]
+    for (_, minute, agent), (calls, cost) in sums.items():
+        start = starts.get(minute)
+        if start is None:
+            start = starts[minute] = _bucket_start(minute, resolution, tz)
+        acc = folded[(start, agent)]
         acc[0] += calls
         acc[1] += cost
     return [SeriesPoint(t, a, v[0], v[1]) for (t, a), v in sorted(folded.items())]
+
+
+def _series_parts(conn: Connection, scope: SpendScope, resolution: str, tz: ZoneInfo) -> list[Any]:
+    """Range sums per (bucket start minute, agent), each bucket inside one local bucket.
+
+    Whole UTC hours are read from the hour tier; an hour that a local hour/day boundary
+    cuts (zones with :30 / :45 offsets) is read from minutes in 15-minute buckets.
+    """
+    measures = ("calls", "cost_nanousd")
+    if resolution == "minute":
+        return range_sums(conn, scope, ("agent",), measures, bucket_minutes=1)
+    parts: list[Any] = []
+    s, e = scope.start_minute, scope.end_minute
+    run = s
+    for hour in range(s // 60, -(-e // 60)):
+        first, last = hour * 60, hour * 60 + 59
+        if _bucket_start(first, resolution, tz) == _bucket_start(last, resolution, tz):
+            continue
+        lo, hi = max(first, s), min(first + 60, e)
+        if run < lo:
+            parts += range_sums(conn, scope.during(run, lo), ("agent",), measures, "", 60)
+        parts += range_sums(conn, scope.during(lo, hi), ("agent",), measures, "", _QUARTER)
+        run = hi
+    if run < e or not parts:
+        parts += range_sums(conn, scope.during(run, e), ("agent",), measures, "", 60)
+    return parts
 
 
 def _bucket_start(minute: int, resolution: str, tz: ZoneInfo) -> datetime:
@@ -217,52 +165,46 @@ class Breakdown:
 def breakdown(engine: Engine, scope: SpendScope, previous_start_minute: int) -> Breakdown:
     """Spend by agent, workspace, user, key and model over `scope`, with the spend of the
     same groups over [previous_start_minute, scope.start_minute) for comparison."""
-    dims = ("workspace_id", "user_id", "key_id", "agent", "model")
+    before = scope.during(previous_start_minute, scope.start_minute)
     with engine.connect() as conn:
-        now = rollup_rows(conn, scope, "now")
-        before = rollup_rows(
-            conn, scope.during(previous_start_minute, scope.start_minute), "before"
-        )
-        rows = union_all(*now, *before).subquery()
-        stmt = select(
-            rows.c.tag,
-            *(rows.c[d] for d in dims),
-            *(func.sum(rows.c[m]) for m in ROLLUP_MEASURES),
-        ).group_by(rows.c.tag, *(rows.c[d] for d in dims))
-        fetched = list(conn.execute(stmt))
-        names = _names(conn, fetched)
-    return _fold(fetched, names)
+        keys = 1 + len(_GROUP_COLUMNS)
+        sums = add_up(conn, range_sums(conn, scope, _GROUP_COLUMNS, tag="now"), keys)
+        sums |= add_up(conn, range_sums(conn, before, _GROUP_COLUMNS, ("cost_nanousd",), "b"), keys)
+        names = _names(conn, sums)
+    return _fold(sums, names)
 
 
-def _fold(fetched: Sequence[Any], names: dict[str, dict[int, str]]) -> Breakdown:
-    acc: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * (len(ROLLUP_MEASURES) + 1))
-    for row in fetched:
-        tag, ws, user, key, agent, model = row[:6]
-        measures = [int(v or 0) for v in row[6:]]
-        for dim, value in zip(BREAKDOWN_DIMENSIONS, (agent, ws, user, key, model), strict=True):
-            a = acc[(dim, str(value))]
+def _fold(sums: Sums, names: dict[str, dict[int, str]]) -> Breakdown:
+    """Joint groups (tag, workspace, user, key, agent, model) -> one list per dimension;
+    the previous period's groups ('b') carry only their cost."""
+    now: dict[tuple[str, Any], list[list[int]]] = defaultdict(list)
+    before: dict[tuple[str, Any], int] = defaultdict(int)
+    for (tag, *group), measures in sums.items():
+        for dim, i in _DIM_INDEX.items():
             if tag == "now":
-                for i, v in enumerate(measures):
-                    a[i] += v
+                now[(dim, group[i])].append(measures)
             else:
-                a[-1] += measures[-1]
+                before[(dim, group[i])] += measures[0]
     out = Breakdown({d: [] for d in BREAKDOWN_DIMENSIONS})
-    for (dim, key), a in acc.items():
-        if not a[0] and not a[-1]:
+    for dim, value in now.keys() | before.keys():
+        rows = now.get((dim, value))
+        totals = [sum(col) for col in zip(*rows, strict=True)] if rows else [0] * _WIDTH
+        previous = before.get((dim, value), 0)
+        if not totals[0] and not previous:
             continue  # no calls now, nothing before: an unbilled aggregate's zero row
-        label = names.get(dim, {}).get(int(key), key) if dim in names else key
-        out.groups[dim].append(GroupSpend(dim, key, label or "(none)", *a))
+        key = str(value)
+        label = names[dim].get(int(value), key) if dim in names else key
+        out.groups[dim].append(GroupSpend(dim, key, label or "(none)", *[*totals, previous]))
     for gs in out.groups.values():
         gs.sort(key=lambda g: (-g.cost_nanousd, -g.previous_nanousd, g.name))
     return out
 
 
-def _names(conn: Connection, fetched: Sequence[Any]) -> dict[str, dict[int, str]]:
+def _names(conn: Connection, sums: Sums) -> dict[str, dict[int, str]]:
     ids: dict[str, set[int]] = {"workspace": set(), "user": set(), "key": set()}
-    for row in fetched:
-        ids["workspace"].add(int(row[1]))
-        ids["user"].add(int(row[2]))
-        ids["key"].add(int(row[3]))
+    for group in sums:
+        for scope in ids:
+            ids[scope].add(int(group[1 + _DIM_INDEX[scope]]))
     return {scope: subject_names(conn, scope, wanted) for scope, wanted in ids.items()}
 
 
@@ -281,8 +223,7 @@ def dimensions(engine: Engine, org_id: int, since_minute: int, end_minute: int) 
     """Filter options; agents and models are those with spend in [since, end)."""
     scope = SpendScope(org_id, since_minute, end_minute)
     with engine.connect() as conn:
-        rows = union_all(*rollup_rows(conn, scope)).subquery()
-        pairs = list(conn.execute(select(rows.c.agent, rows.c.model).distinct()))
+        pairs = [g[1:] for g in add_up(conn, range_sums(conn, scope, ("agent", "model"), ()), 3)]
         named: dict[str, dict[int, str]] = {}
         for scope_name, table, col in (
             ("workspace", WORKSPACES, "name"),

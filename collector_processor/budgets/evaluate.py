@@ -25,7 +25,15 @@ from sqlalchemy import Connection
 
 from collector_processor.budgets.forecast import Forecast, forecast, recent_start_minute
 from collector_processor.budgets.windows import BudgetWindow, window_at
-from store.budgets import SCOPE_COLUMNS, Budget, load_budgets, load_overrides, window_spend
+from store.budgets import (
+    SCOPE_COLUMNS,
+    Budget,
+    WindowSpend,
+    load_budgets,
+    load_overrides,
+    window_spend,
+    window_spend_hours,
+)
 from store.subjects import OrgInfo, org_by_id
 
 _SECONDS_PER_MINUTE = 60
@@ -214,15 +222,55 @@ def status_states(
     """States for a status listing: explicit budgets always; defaults per subject with spend.
 
     `only` limits the listing to these budget ids (exceptions still hide their subjects
-    from the defaults they replace).  One rollup query per budget.
+    from the defaults they replace).  One rollup query per (scope, window, agent, model)
+    shared by the budgets listed, over whole hours plus ragged minutes.
     """
     live = [b for b in load_budgets(conn, org.id) if b.active(now)]
     shown = [b for b in live if only is None or b.id in only]
-    pairs = [(b, b.scope_id) for b in shown if not b.is_default]
-    out = states_for(conn, org, pairs, now)
-    defaults = [b for b in shown if b.is_default]
-    raises = _raises(conn, [b.id for b in defaults], now)
-    for b in defaults:
+    raises = _raises(conn, [b.id for b in shown], now)
+    spends = _target_spends(conn, org, shown, now)
+    out = [_listed(b, b.scope_id, spends[b.target], raises, now) for b in shown if not b.is_default]
+    for b in (b for b in shown if b.is_default):
         own = {x.scope_id for x in live if not x.is_default and x.target == b.target}
-        out += _budget_states(conn, org, b, None, raises, now, skip=own)
+        with_spend = sorted(spends[b.target][2].keys() - own)
+        out += [_listed(b, s, spends[b.target], raises, now) for s in with_spend]
     return out
+
+
+_TargetSpend = tuple[BudgetWindow, int, dict[int, WindowSpend]]  # window, recent minute, sums
+
+
+def _target_spends(
+    conn: Connection, org: OrgInfo, budgets: Sequence[Budget], now: datetime
+) -> dict[tuple[str, str, str, str], _TargetSpend]:
+    """Current-window spend per subject of each target the budgets share (one query each);
+    every subject with spend when a default is among them, else only theirs."""
+    by_target: dict[tuple[str, str, str, str], list[Budget]] = defaultdict(list)
+    for b in budgets:
+        by_target[b.target].append(b)
+    out = {}
+    for target, group in by_target.items():
+        window = window_at(group[0].window, now, org.timezone)
+        recent = recent_start_minute(window, now)
+        subjects = None if any(b.is_default for b in group) else [b.scope_id for b in group]
+        spend = window_spend_hours(
+            conn, group[0], subjects, window.start_minute, window.end_minute, recent
+        )
+        out[target] = (window, recent, spend)
+    return out
+
+
+def _listed(
+    b: Budget,
+    subject: int,
+    spend: _TargetSpend,
+    raises: dict[tuple[int, int], int],
+    now: datetime,
+) -> BudgetState:
+    window, recent_minute, sums = spend
+    ws = sums.get(subject, WindowSpend(0, 0))
+    recent_start = datetime.fromtimestamp(recent_minute * _SECONDS_PER_MINUTE, UTC)
+    limit = b.limit_nanousd + raises[(b.id, subject)]
+    return BudgetState(
+        b, subject, window, limit, ws.spent_nanousd, ws.recent_nanousd, recent_start, now
+    )

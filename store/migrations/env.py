@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+import store.tables_accuracy  # noqa: F401
 import store.tables_budgets  # noqa: F401
 import store.tables_evals  # noqa: F401
 import store.tables_gateway  # noqa: F401

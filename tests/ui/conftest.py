@@ -9,17 +9,23 @@ Known data (all ten minutes ago, org acme, zone UTC):
   unpriced model acme-coder-7b.  Bob: $0.012.  Org: $0.138.
 - Budgets: a default daily user budget of $0.10 (alice is over), an org monthly $100.
 - Members: boss (admin, the first actor), alice (member); bob is a tracked user.
+
+The page tests run on SQLite and on PostgreSQL (`ui_env`); the browser test on SQLite.
 """
 
 from __future__ import annotations
 
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
+from sqlalchemy.engine import make_url
 
 from otelspend import demo_payloads as p
 from otelspend.demo_payloads import Usage
@@ -110,10 +116,7 @@ def _setup_org(db: str) -> tuple[str, str, int, int]:
     return alice, bob, org_budget.id, user_budget.id
 
 
-@pytest.fixture(scope="session")
-def known_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnownStore]:
-    """The known data above, in a fresh SQLite store (built once per test session)."""
-    db = f"sqlite:///{tmp_path_factory.mktemp('ui')}/ui.db"
+def _known(db: str) -> Iterator[KnownStore]:
     for server in run_server(db, decode_workers=0):
         alice, bob, org_budget, user_budget = _setup_org(db)
         now_ns = time.time_ns()
@@ -126,14 +129,37 @@ def known_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnownStore
         yield KnownStore(db, org_budget, user_budget)
 
 
-@pytest.fixture
-def ui_env(known_store: KnownStore, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> KnownStore:
-    """Environment of a local UI on the known store, acting as the admin `boss`."""
+@pytest.fixture(scope="session")
+def known_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnownStore]:
+    """The known data above, in a fresh SQLite store (built once per test session)."""
+    yield from _known(f"sqlite:///{tmp_path_factory.mktemp('ui')}/ui.db")
+
+
+@pytest.fixture(scope="session")
+def known_pg_store(pg_url: str, _pg_admin: psycopg.Connection) -> Iterator[KnownStore]:
+    """The same data in a PostgreSQL database of the test server (dropped afterwards)."""
+    name = f"t_ui_{uuid.uuid4().hex}"
+    _pg_admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield from _known(make_url(pg_url).set(database=name).render_as_string(False))
+    finally:
+        drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+        _pg_admin.execute(drop.format(sql.Identifier(name)))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def ui_env(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> KnownStore:
+    """Environment of a local UI on the known store (either backend), as the admin `boss`."""
+    known: KnownStore = request.getfixturevalue(
+        "known_store" if request.param == "sqlite" else "known_pg_store"
+    )
     monkeypatch.chdir(tmp_path)  # no otelspend.toml or .streamlit/ of the developer's
     for name in ("OTELSPEND_UI_PASSWORD", "OTELSPEND_UI_ADMIN_PASSWORD", "OTELSPEND_CONFIG"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("OTELSPEND_DB", known_store.db)
+    monkeypatch.setenv("OTELSPEND_DB", known.db)
     monkeypatch.setenv("OTELSPEND_UI_HOST", "127.0.0.1")
     monkeypatch.setenv("OTELSPEND_ACTOR", "boss")
     monkeypatch.setenv("OTELSPEND_ORG", "acme")
-    return known_store
+    return known

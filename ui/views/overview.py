@@ -8,9 +8,8 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
-from collector_processor.budgets.evaluate import status_states
 from collector_processor.budgets.windows import window_at
-from store.budgets import load_budgets
+from store.budgets import org_limits
 from store.ui_queries import (
     BREAKDOWN_DIMENSIONS,
     Breakdown,
@@ -131,15 +130,8 @@ def _kpis(ctx: PageContext, scope: SpendScope) -> None:
 
 def _org_limits(ctx: PageContext) -> dict[str, int]:
     """Effective limit of the org-wide budgets (any agent, any model) per window kind."""
-    with ctx.engine.begin() as conn:
-        budgets = [
-            b
-            for b in load_budgets(conn, ctx.org.id)
-            if b.scope == "org" and not b.agent and not b.model
-        ]
-        ids = [b.id for b in budgets]
-        states = status_states(conn, ctx.org, ctx.now(), ids) if ids else []
-    return {s.budget.window: s.limit_nanousd for s in states}
+    with ctx.engine.connect() as conn:
+        return org_limits(conn, ctx.org.id, ctx.now())
 
 
 def _over_time(ctx: PageContext, scope: SpendScope, rng: TimeRange) -> None:

@@ -144,7 +144,9 @@ def _unpriced(ctx: PageContext) -> None:
 
 def _accuracy(ctx: PageContext) -> None:
     since = ctx.now() - timedelta(days=30)
-    rows = cost_accuracy(ctx.engine, since_ns=int(since.timestamp()) * 1_000_000_000)
+    rows = cost_accuracy(
+        ctx.engine, since_ns=int(since.timestamp()) * 1_000_000_000, org_id=ctx.org.id
+    )
     st.caption(
         "Our price against the client's own reported cost, last 30 days (calls that "
         "carry both). More than 1 % apart is flagged."
