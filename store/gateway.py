@@ -76,7 +76,8 @@ def _lock_rows(conn: Connection, targets: list[tuple[int, int]]) -> None:
 
 
 _SCOPE_COLUMN = {"org": "org_id", "workspace": "workspace_id", "user": "user_id", "key": "key_id"}
-_SPEND_SQL: dict[tuple[str, bool, bool], TextClause] = {}
+_SPEND_SQL: dict[tuple[str, bool, bool, bool], TextClause] = {}
+_MINUTES_PER_HOUR = 60
 
 
 def spent_nanousd(
@@ -92,23 +93,43 @@ def spent_nanousd(
     """Billed spend per subject of one budget over [start, end) minutes (the rollups).
 
     The reservation path's own copy of store.budgets.window_spend, as one prepared text
-    statement per shape: building SQLAlchemy expressions per call cost more than the query.
+    statement per shape (building SQLAlchemy expressions per call cost more than the query).
+    On SQLite the window is read as whole hours of `spend_hours` plus the ragged minutes at
+    each end (a month is ~720 hour rows, not ~43,000 minute rows per subject); PostgreSQL
+    keeps no hour tier and reads minutes.
     """
-    shape = (scope, bool(agent), bool(model))
+    first_hour = -(-start_minute // _MINUTES_PER_HOUR)
+    end_hour = end_minute // _MINUTES_PER_HOUR
+    hours = conn.dialect.name == "sqlite" and first_hour < end_hour
+    shape = (scope, bool(agent), bool(model), hours)
     stmt = _SPEND_SQL.get(shape)
     if stmt is None:
-        col = _SCOPE_COLUMN[scope]
-        sql = (
-            f"SELECT {col}, sum(cost_nanousd) FROM spend_minutes WHERE org_id = :org"
-            f" AND minute >= :start AND minute < :end AND {col} IN :subjects"
-            + (" AND agent = :agent" if agent else "")
-            + (" AND model = :model" if model else "")
-            + f" GROUP BY {col}"
-        )
-        stmt = _SPEND_SQL[shape] = text(sql).bindparams(bindparam("subjects", expanding=True))
+        stmt = _SPEND_SQL[shape] = _spend_statement(*shape)
     params = {"org": org_id, "start": start_minute, "end": end_minute,
-              "subjects": list(subjects), "agent": agent, "model": model}  # fmt: skip
+              "subjects": list(subjects), "agent": agent, "model": model,
+              "h0": first_hour, "h1": end_hour, "m0": first_hour * _MINUTES_PER_HOUR,
+              "m1": end_hour * _MINUTES_PER_HOUR}  # fmt: skip
     return {int(r[0]): int(r[1] or 0) for r in conn.execute(stmt, params)}
+
+
+def _spend_statement(scope: str, agent: bool, model: bool, hours: bool) -> TextClause:
+    col = _SCOPE_COLUMN[scope]
+    filters = f"org_id = :org AND {col} IN :subjects" + (" AND agent = :agent" if agent else "")
+    filters += " AND model = :model" if model else ""
+
+    def piece(table: str, ranged: str) -> str:
+        return f"SELECT {col} AS s, cost_nanousd AS c FROM {table} WHERE {filters} AND {ranged}"
+
+    if not hours:
+        pieces = [piece("spend_minutes", "minute >= :start AND minute < :end")]
+    else:  # three index range scans: whole hours, then the ragged minutes at each end
+        pieces = [
+            piece("spend_hours", "hour >= :h0 AND hour < :h1"),
+            piece("spend_minutes", "minute >= :start AND minute < :m0"),
+            piece("spend_minutes", "minute >= :m1 AND minute < :end"),
+        ]
+    sql = f"SELECT s, sum(c) FROM ({' UNION ALL '.join(pieces)}) AS p GROUP BY s"
+    return text(sql).bindparams(bindparam("subjects", expanding=True))
 
 
 _RESERVED = text(
