@@ -8,6 +8,7 @@ and per session, not one per call — and triggers on llm_calls follow later upd
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -17,8 +18,10 @@ _SUMMARIES = (  # table, key column, identity columns taken from the first call 
     ("trace_spend", "trace_id", ("workspace_id", "user_id", "key_id", "agent", "session_id")),
     ("session_spend", "session_id", ("workspace_id", "user_id", "key_id", "agent")),
 )
-# Positions in a group's accumulator list.
+# Positions in a group's accumulator list (the _SUMS follow at 6..9).
 _MIN_MINUTE, _MIN_START, _MAX_END, _CALLS, _UNPRICED, _COST = range(6)
+_sums = itemgetter(*_SUMS)
+_times = itemgetter("minute", "start_ns", "end_ns")
 
 
 def add_call_summaries(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
@@ -36,27 +39,36 @@ def add_call_summaries(conn: Connection, rows: Iterable[dict[str, Any]]) -> None
 def _group(
     rows: list[dict[str, Any]], key: str, identity: tuple[str, ...]
 ) -> dict[tuple[int, str], list[Any]]:
+    # Hot: one pass per table over every new call of a batch; itemgetter, no inner loops.
     groups: dict[tuple[int, str], list[Any]] = {}
+    identity_of = itemgetter(*identity)
+    session_at = 6 + len(_SUMS) + identity.index("session_id") if "session_id" in identity else 0
     for r in rows:
         k = r[key]
         if not k:
             continue
-        cost = r["cost_nanousd"]
+        minute, start, end = _times(r)
         g = groups.get((r["org_id"], k))
         if g is None:
-            head = [r["minute"], r["start_ns"], r["end_ns"], 0, 0, 0, *(0 for _ in _SUMS)]
-            g = groups[(r["org_id"], k)] = [*head, *(r[c] for c in identity), r["org_id"], k]
+            head = [minute, start, end, 0, 0, 0, *(0 for _ in _SUMS)]
+            g = groups[(r["org_id"], k)] = [*head, *identity_of(r), r["org_id"], k]
         else:
-            g[_MIN_MINUTE] = min(g[_MIN_MINUTE], r["minute"])
-            g[_MIN_START] = min(g[_MIN_START], r["start_ns"])
-            g[_MAX_END] = max(g[_MAX_END], r["end_ns"])
-            if "session_id" in identity and not g[6 + len(_SUMS) + 4] and r["session_id"]:
-                g[6 + len(_SUMS) + 4] = r["session_id"]  # as the trigger: fill a missing one
+            g[_MIN_MINUTE] = min(g[_MIN_MINUTE], minute)
+            g[_MIN_START] = min(g[_MIN_START], start)
+            g[_MAX_END] = max(g[_MAX_END], end)
+            if session_at and not g[session_at] and r["session_id"]:
+                g[session_at] = r["session_id"]  # as the trigger: fill a missing one
+        cost = r["cost_nanousd"]
         g[_CALLS] += 1
-        g[_UNPRICED] += cost is None
-        g[_COST] += cost or 0
-        for i, name in enumerate(_SUMS, start=6):
-            g[i] += r[name]
+        if cost is None:
+            g[_UNPRICED] += 1
+        else:
+            g[_COST] += cost
+        inp, read, write, out = _sums(r)
+        g[6] += inp
+        g[7] += read
+        g[8] += write
+        g[9] += out
     return groups
 
 

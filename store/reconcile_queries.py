@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, select
+from sqlalchemy import Engine, and_, case, func, or_, select
 
 from store.reconcile import LINES, MAPPINGS, WORKSPACES
 from store.tables import LlmCallRow, User
@@ -235,25 +235,39 @@ def gateway_bypass(
     """Per user: spend the CLIs' own telemetry reports vs spend the gateway captured.
 
     A user whose CLI reports more than the gateway saw sends traffic around the gateway.
-    Largest bypass first.
+    A CLI record stored as a duplicate of another channel's call (the gateway's record of
+    the same call, or the CLI's other signal) still says the CLI reported that call; each
+    call group counts once.  Largest bypass first.
     """
     c = CALLS.c
-    is_gateway = c.dialect == GATEWAY_DIALECT
-    is_cli = and_(c.dialect.in_(telemetry_dialects), c.billed.is_(True))
     cost = func.coalesce(c.cost_nanousd, 0)
-    stmt = (
-        select(
-            USERS.c.name,
-            func.sum(case((is_cli, cost), else_=0)),
-            func.sum(case((is_gateway, cost), else_=0)),
-            func.sum(case((is_cli, 1), else_=0)),
-            func.sum(case((is_gateway, 1), else_=0)),
-        )
-        .select_from(CALLS.join(USERS, USERS.c.id == c.user_id))
-        .where(c.org_id == org_id, c.minute >= since_ns // _NS_PER_MINUTE)
-        .where(c.minute < until_ns // _NS_PER_MINUTE, is_gateway | is_cli)
-        .group_by(USERS.c.name)
+    window = (
+        c.org_id == org_id,
+        c.minute >= since_ns // _NS_PER_MINUTE,
+        c.minute < until_ns // _NS_PER_MINUTE,
     )
+    group = case((c.duplicate_of == "", c.call_id), else_=c.duplicate_of)
+    reported = (
+        select(c.user_id.label("user_id"), func.max(cost).label("cost"))
+        .where(*window, c.dialect.in_(telemetry_dialects))
+        .where(or_(c.billed.is_(True), c.duplicate_of != ""))
+        .group_by(c.user_id, group)
+        .subquery()
+    )
+    r = reported.c
+    cli = select(r.user_id, func.sum(r.cost), func.count()).group_by(r.user_id)
+    gateway = (
+        select(c.user_id, func.sum(cost), func.count())
+        .where(*window, c.dialect == GATEWAY_DIALECT)
+        .group_by(c.user_id)
+    )
+    totals: dict[int, list[int]] = {}
     with engine.connect() as conn:
-        rows = [BypassRow(r[0], *(int(v or 0) for v in r[1:])) for r in conn.execute(stmt)]
+        for offset, stmt in ((0, cli), (1, gateway)):
+            for uid, dollars, calls in conn.execute(stmt):
+                row = totals.setdefault(int(uid), [0, 0, 0, 0])
+                row[offset], row[2 + offset] = int(dollars or 0), int(calls)
+        who = select(USERS.c.id, USERS.c.name).where(USERS.c.id.in_(list(totals)))
+        names = {int(uid): str(name) for uid, name in conn.execute(who)}
+    rows = [BypassRow(names[uid], *vals) for uid, vals in totals.items()]
     return sorted(rows, key=lambda r: (-r.bypass_nanousd, -r.telemetry_nanousd, r.user))

@@ -65,10 +65,8 @@ class SpanRow(SQLModel, table=True):
     """Every span received, kept for trace inspection; model calls live in llm_calls."""
 
     __tablename__ = "spans"
-    __table_args__ = (
-        Index("ix_spans_org_start", "org_id", "start_ns"),
-        # No separate trace_id index: the primary key (trace_id, span_id) serves trace lookups.
-    )
+    # Read only by trace: the primary key (trace_id, span_id) serves that, and no other index
+    # is kept (each would cost every ingested span a B-tree insert; 0007_write_path).
     trace_id: str = Field(primary_key=True)
     span_id: str = Field(primary_key=True)
     parent_span_id: str = ""
@@ -107,6 +105,14 @@ class LlmCallRow(SQLModel, table=True):
             sqlite_where=text("granularity = 'aggregate'"),
             postgresql_where=text("granularity = 'aggregate'"),
         ),
+        # Cross-source matching (store.call_matching): stored calls with a new call's end-time
+        # bucket and fingerprint.  Partial: only matchable calls have a key.
+        Index(
+            "ix_llm_calls_match",
+            "match_key",
+            sqlite_where=text("match_key IS NOT NULL"),
+            postgresql_where=text("match_key IS NOT NULL"),
+        ),
     )
     call_id: str = Field(primary_key=True)
     org_id: int
@@ -122,7 +128,13 @@ class LlmCallRow(SQLModel, table=True):
     granularity: str = "call"
     source: str = ""
     dialect: str = ""
-    billed: bool = True  # False: an aggregate superseded by per-call records of its session
+    # False: an aggregate superseded by per-call records of its session, or a duplicate.
+    billed: bool = True
+    # The call_id of the billed call this row describes again from another channel ("" if
+    # none): the gateway's record and the client's own span or log event of one call.
+    duplicate_of: str = ""
+    # End-time bucket and fingerprint hash (store.call_matching); None for rows never matched.
+    match_key: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     start_ns: int = Field(sa_column=Column(BigInteger, nullable=False))
     end_ns: int = Field(sa_column=Column(BigInteger, nullable=False))
     minute: int = 0  # start time in whole minutes since the epoch (UTC)

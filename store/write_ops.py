@@ -4,7 +4,9 @@ Idempotency: spans are keyed by (trace_id, span_id) and calls by call_id; both i
 ON CONFLICT DO NOTHING, and only rows that were really inserted reach the rollups, so a
 resent batch adds nothing.  Aggregates (per-session sums) are billed only while their
 session has no per-call rows; when per-call rows arrive later the aggregates are unbilled
-and subtracted from the rollups in the same transaction.
+and subtracted from the rollups in the same transaction.  A per-call row describing a call
+already stored from another channel (the gateway, a client's span, its log event) is stored
+unbilled as a duplicate of it (store.call_matching).
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, bindparam, select, text, update
+from sqlalchemy import Connection, and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from store.bulk import insert_ignore, insert_ignore_returning
+from store.call_matching import enrich_stored_primaries, lock_users, plan_duplicates
 from store.call_summaries import add_call_summaries
 from store.evaluations import write_evaluations
 from store.tables import (
@@ -39,6 +43,18 @@ ROLLUP = SpendMinute.__table__  # type: ignore[attr-defined]
 USERS = User.__table__  # type: ignore[attr-defined]
 _NS_PER_MINUTE = 60_000_000_000
 _CALL_COLUMNS = tuple(c.name for c in CALLS.columns)
+_call_values = itemgetter(*_CALL_COLUMNS)  # a row dict's values in _CALL_COLUMNS order
+_TOKEN_MEASURES = (
+    "input_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+)
+_rollup_dims = itemgetter(*ROLLUP_DIMENSIONS)
+_token_values = itemgetter(*_TOKEN_MEASURES)
+# What unbilling an aggregate reads back: its id, rollup dimensions and measures.
+_AGGREGATE_COLUMNS = ("call_id", *ROLLUP_DIMENSIONS, "cost_nanousd", *_TOKEN_MEASURES)
 # What a prepared span row holds (collector_processor.prepare builds it in this order), and
 # the three identity columns the serving process appends from the ingest key.
 SPAN_VALUE_COLUMNS = (
@@ -62,10 +78,12 @@ SPAN_INSERT_COLUMNS = (*SPAN_VALUE_COLUMNS, "org_id", "workspace_id", "key_id")
 
 @dataclass(frozen=True, slots=True)
 class WriteCounts:
-    """What one batch changed: inserted calls, and calls already stored (resends)."""
+    """What one batch changed: inserted calls, calls already stored (resends), and inserted
+    calls that describe a call stored from another channel (stored unbilled, duplicate_of)."""
 
     calls_inserted: int = 0
     calls_duplicate: int = 0
+    calls_matched: int = 0
 
 
 def _insert(conn: Connection, table: Any) -> Any:
@@ -78,6 +96,7 @@ def write_group(
 ) -> list[WriteCounts]:
     """Write a group of batches inside the caller's transaction."""
     _resolve_users(conn, batches, user_cache)
+    lock_users(conn, (c["user_id"] for b in batches for c in b.calls if c["granularity"] == "call"))
     spans = [row for b in batches for row in b.spans]
     insert_ignore(conn, "spans", SPAN_INSERT_COLUMNS, spans)
     deltas: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(ROLLUP_MEASURES))
@@ -130,10 +149,16 @@ def _write_calls(
     for r in rows:
         r.setdefault("minute", r["start_ns"] // _NS_PER_MINUTE)
     _mark_superseded_aggregates(conn, rows)
-    tuples = [tuple(r[c] for c in _CALL_COLUMNS) for r in rows]
+    matched = plan_duplicates(conn, rows)
+    tuples = [_call_values(r) for r in rows]
     inserted = insert_ignore_returning(conn, "llm_calls", _CALL_COLUMNS, tuples, "call_id")
     new_rows = [r for r in rows if r["call_id"] in inserted]
     _add_deltas(deltas, (r for r in new_rows if r["billed"]), +1)
+    for before, after in enrich_stored_primaries(
+        conn, ((dup, group) for dup, group in matched if dup["call_id"] in inserted)
+    ):
+        _add_deltas(deltas, [before], -1)
+        _add_deltas(deltas, [after], +1)
     add_call_summaries(conn, new_rows)
     sessions = {
         (r["org_id"], r["session_id"])
@@ -142,7 +167,8 @@ def _write_calls(
     }
     _unbill_aggregates(conn, sessions, deltas)
     _enrich_duplicates(conn, [r for r in rows if r["call_id"] not in inserted] + extras)
-    return WriteCounts(len(new_rows), len(calls) - len(new_rows))
+    duplicates = sum(1 for r in new_rows if r["duplicate_of"])
+    return WriteCounts(len(new_rows), len(calls) - len(new_rows), duplicates)
 
 
 def _mark_superseded_aggregates(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -178,44 +204,40 @@ def _unbill_aggregates(
     conn: Connection, sessions: set[tuple[int, str]], deltas: dict[tuple[Any, ...], list[int]]
 ) -> None:
     """Per-call rows arrived for these sessions: their billed aggregates stop counting."""
-    cols = [CALLS.c[n] for n in ("call_id", *ROLLUP_DIMENSIONS, "cost_nanousd", *_TOKEN_MEASURES)]
+    cols = ", ".join(_AGGREGATE_COLUMNS)
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
     for org_id in {o for o, _ in sessions}:
         # One SELECT per batch finds the (rare) aggregates to unbill; the UPDATE runs only then.
-        stmt = (
-            select(*cols)
-            # A literal, not a bound parameter: only then can the partial index be used.
-            .where(CALLS.c.org_id == org_id, text("granularity = 'aggregate'"))
-            .where(CALLS.c.billed.is_(True))
-            .where(CALLS.c.session_id.in_([s for o, s in sessions if o == org_id]))
+        # Driver SQL: SQLAlchemy's per-call compilation of the IN list cost more than the
+        # probe.  `granularity = 'aggregate'` is a literal so the partial index can serve it.
+        names = [s for o, s in sessions if o == org_id]
+        sql = (
+            f"SELECT {cols} FROM llm_calls WHERE org_id = {mark} "
+            f"AND granularity = 'aggregate' AND billed "
+            f"AND session_id IN ({', '.join([mark] * len(names))})"
         )
-        rows = [dict(r._mapping) for r in conn.execute(stmt)]
-        if not rows:
+        found = conn.exec_driver_sql(sql, (org_id, *names)).all()
+        if not found:
             continue
+        rows = [dict(zip(_AGGREGATE_COLUMNS, r, strict=True)) for r in found]
         ids = [r["call_id"] for r in rows]
         conn.execute(update(CALLS).where(CALLS.c.call_id.in_(ids)).values(billed=False))
         _add_deltas(deltas, rows, -1)
-
-
-_TOKEN_MEASURES = (
-    "input_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-)
 
 
 def _add_deltas(
     deltas: dict[tuple[Any, ...], list[int]], rows: Iterable[dict[str, Any]], sign: int
 ) -> None:
     for r in rows:
-        acc = deltas[tuple(r[d] for d in ROLLUP_DIMENSIONS)]
+        acc = deltas[_rollup_dims(r)]
         cost = r.get("cost_nanousd")
         acc[0] += sign
-        acc[1] += sign if cost is None else 0
-        for i, name in enumerate(_TOKEN_MEASURES, start=2):
-            acc[i] += sign * r[name]
-        acc[7] += sign * (cost or 0)
+        if cost is None:
+            acc[1] += sign
+        else:
+            acc[7] += sign * cost
+        for i, tokens in enumerate(_token_values(r), start=2):
+            acc[i] += sign * tokens
 
 
 def _apply_rollup(conn: Connection, deltas: dict[tuple[Any, ...], list[int]]) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from store.write_gate import write_gate
 from store.write_ops import WriteCounts, write_group
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class WriterStats:
     spans_committed: int = 0
     calls_inserted: int = 0
     calls_duplicate: int = 0
+    calls_matched: int = 0  # stored as duplicates of a call from another channel
     commit_failures: int = 0
     last_commit_ms: float = 0.0
 
@@ -136,7 +138,12 @@ class StoreWriter:
     def _commit_group(self, group: list[tuple[WriteBatch, Future[WriteCounts]]]) -> None:
         started = time.perf_counter()
         try:
-            with self._engine.begin() as conn:
+            with write_gate(self._engine), self._engine.begin() as conn:
+                if conn.dialect.name == "sqlite":
+                    # Take the write lock before the first read: the writer reads (call
+                    # matching, sessions with calls) and then writes, and another process's
+                    # writer on the same file (a gateway replica) must not commit between.
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
                 counts = self._write(conn, [b for b, _ in group])
         except Exception as exc:  # noqa: BLE001 - isolate the failing batch below
             # Ids cached during a rolled-back transaction may name rows that do not exist.
@@ -167,6 +174,7 @@ class StoreWriter:
             self.stats.spans_committed += len(batch.spans)
             self.stats.calls_inserted += c.calls_inserted
             self.stats.calls_duplicate += c.calls_duplicate
+            self.stats.calls_matched += c.calls_matched
             fut.set_result(c)
         batches = [b for b, _ in group]
         for hook in self._after_commit:

@@ -7,10 +7,12 @@ One call is exported three ways.  The span and the log event both get call_id
 "claude_code:" + hash(session.id, end time in ms, input, output, cache read, cache creation):
 the log's time is the span's end truncated to milliseconds in the captured fixtures, and the
 model is left out of the key because the span's carries a '[1m]' suffix the log's lacks.
-KNOWN GAP: a live Claude Code 2.1.197 run exported them 16 ms apart, and such a pair is
-counted twice.  That needs the beta span exporter (CLAUDE_CODE_ENHANCED_TELEMETRY_BETA), which
-`otelspend onboard` leaves off.  A coarser time bucket was tried and rejected: it merges two
-real calls of one session with equal token counts, and undercounting spend is worse.
+A live Claude Code 2.1.197 run (with the beta span exporter, CLAUDE_CODE_ENHANCED_TELEMETRY_BETA)
+exported them 16 ms apart, so their ids differ; the store then pairs them on a fingerprint
+(store.call_matching: same user, provider and token counts, end times within 10 s, span and
+log of one session, one of each per call) and bills the pair once.  A coarser time bucket in
+the id was rejected: it merged two real calls of one session with equal token counts, which
+pairing one-to-one keeps apart.
 Metric points are AGGREGATE: the token.usage and cost.usage points of one (session.id, model,
 start, time) merge into one record keyed on those fields.  Only DELTA sums are read: a
 cumulative point repeats earlier usage, and summing it would bill it again.

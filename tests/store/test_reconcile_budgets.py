@@ -61,16 +61,17 @@ def test_partial_days_count_pro_rata_and_empty_windows_are_zero(
 
 
 def test_gateway_bypass_per_user(engine: Engine, writer: StoreWriter, ids: Ids) -> None:
-    calls = [
-        call(ids, "a-cli-1", 7 * USD, dialect="claude_code"),
-        call(ids, "a-cli-2", 3 * USD, dialect="codex"),
-        call(ids, "a-gw", 6 * USD, dialect="gateway"),
-        call(ids, "a-sdk", 50 * USD, dialect="genai"),  # neither CLI nor gateway
-        call(ids, "b-cli", 3 * USD, dialect="gemini_cli", user="bob"),
-        call(ids, "b-gw", 3 * USD, dialect="gateway", user="bob"),
-        call(ids, "c-gw", 2 * USD, dialect="gateway", user="carol"),
-        call(ids, "c-agg", 9 * USD, dialect="claude_code", user="carol", billed=False),
-    ]
+    calls = [  # distinct tokens: none of these describe the same call twice
+        call(ids, "a-cli-1", 7 * USD, dialect="claude_code", tokens=(1001, 0, 0, 100)),
+        call(ids, "a-cli-2", 3 * USD, dialect="codex", tokens=(1002, 0, 0, 100)),
+        call(ids, "a-gw", 6 * USD, dialect="gateway", tokens=(1003, 0, 0, 100)),
+        call(ids, "a-sdk", 50 * USD, dialect="genai", tokens=(1004, 0, 0, 100)),  # neither
+        call(ids, "b-cli", 3 * USD, dialect="gemini_cli", user="bob", tokens=(1005, 0, 0, 100)),
+        call(ids, "b-gw", 3 * USD, dialect="gateway", user="bob", tokens=(1006, 0, 0, 100)),
+        call(ids, "c-gw", 2 * USD, dialect="gateway", user="carol", tokens=(1007, 0, 0, 100)),
+        call(ids, "c-agg", 9 * USD, dialect="claude_code", user="carol", billed=False,
+             granularity="aggregate", tokens=(1008, 0, 0, 100)),
+    ]  # fmt: skip
     write(writer, ids.org_id, calls=calls)
     got = gateway_bypass(engine, ids.org_id, DAY0, DAY0 + DAY_NS)
     assert [(r.user, r.telemetry_nanousd, r.gateway_nanousd, r.bypass_nanousd) for r in got] == [
@@ -80,3 +81,20 @@ def test_gateway_bypass_per_user(engine: Engine, writer: StoreWriter, ids: Ids) 
     ]
     assert (got[0].telemetry_calls, got[0].gateway_calls) == (2, 1)
     assert gateway_bypass(engine, ids.org_id, DAY0 + DAY_NS, DAY0 + 2 * DAY_NS) == []
+
+
+def test_a_call_seen_by_the_gateway_and_the_cli_is_not_a_bypass(
+    engine: Engine, writer: StoreWriter, ids: Ids
+) -> None:
+    # One call through the gateway that Claude Code also reported as a span and a log event:
+    # the writer keeps the gateway's record billed and the CLI's two as its duplicates.
+    same = {"tokens": (1200, 5000, 800, 300), "provider": "anthropic"}
+    write(writer, ids.org_id, calls=[call(ids, "gw", 12 * USD, dialect="gateway", **same)])
+    cli = [call(ids, f"cc-{src}", 12 * USD, dialect="claude_code", source=src, **same)
+           for src in ("span", "log")]  # fmt: skip
+    write(writer, ids.org_id, calls=cli)
+    [row] = gateway_bypass(engine, ids.org_id, DAY0, DAY0 + DAY_NS)
+    assert (row.user, row.telemetry_nanousd, row.gateway_nanousd, row.bypass_nanousd) == (
+        "alice", 12 * USD, 12 * USD, 0,
+    )  # fmt: skip
+    assert (row.telemetry_calls, row.gateway_calls) == (1, 1)
