@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, and_, case, func, select
 
+from collector_processor.pricing.engine import NO_USAGE_REASON
 from store.accuracy_rollup import fold_new_calls, hour_sums
 from store.queries import UnpricedModel, unpriced_models
 from store.subjects import ORGS
@@ -133,6 +134,7 @@ def unpriced_model_uses(engine: Engine) -> list[UnpricedModelUse]:
         select(c.model, c.provider, u.name)
         .join(USERS, u.id == c.user_id)
         .where(c.cost_nanousd.is_(None), c.billed.is_(True))
+        .where(c.unpriced_reason != NO_USAGE_REASON)
         .distinct()
         .order_by(u.name)
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, func, select
 
+from collector_processor.pricing.engine import NO_USAGE_REASON
 from store.tables import ApiKey, LlmCallRow, Org, SpendMinute, User, Workspace
 
 SPEND_GROUPINGS = ("user", "key", "workspace", "agent", "model", "org")
@@ -103,7 +104,11 @@ class UnpricedModel:
 
 
 def unpriced_models(engine: Engine) -> list[UnpricedModel]:
-    """List models whose billed calls carry no price, most calls first."""
+    """List models whose billed calls carry no price, most calls first.
+
+    Calls unpriced only because they reported no usage are left out: their model may well
+    have a price, and adding one would not price them.
+    """
     c = CALLS.c
     stmt = (
         select(
@@ -117,6 +122,7 @@ def unpriced_models(engine: Engine) -> list[UnpricedModel]:
             func.count(func.distinct(c.user_id)),
         )
         .where(c.cost_nanousd.is_(None), c.billed.is_(True))
+        .where(c.unpriced_reason != NO_USAGE_REASON)
         .group_by(c.model, c.provider)
         .order_by(func.count().desc())
     )

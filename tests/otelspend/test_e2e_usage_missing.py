@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from collector_processor.pricing.engine import NO_USAGE_REASON
 from store.engine import make_engine
+from store.queries import unpriced_models
 from store.tables import LlmCallRow
 from tests.otelspend.conftest import LiveServer
 from tests.otelspend.helpers import post, spend_json
@@ -79,6 +80,12 @@ def test_call_without_usage_is_one_unpriced_call(live_server: LiveServer) -> Non
     finally:
         engine.dispose()
     assert tuple(stored) == (None, NO_USAGE_REASON, GOOD_MODEL)  # unknown, not $0
+    # Its model has a price: `prices unpriced` must not list it as a model to price.
+    check = make_engine(db)
+    try:
+        assert [m.model for m in unpriced_models(check)] == []
+    finally:
+        check.dispose()
 
 
 def test_details_event_and_its_usage_less_span_count_once(live_server: LiveServer) -> None:
