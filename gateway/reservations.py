@@ -117,10 +117,6 @@ class Reserver:
         self._queue.put(_Release(list(reservation_ids), fut))
         return fut
 
-    def release(self, reservation_ids: list[str]) -> int:
-        """`submit_release` and wait."""
-        return self.submit_release(reservation_ids).result()
-
     def close(self) -> None:
         """Finish what is queued, then stop the thread."""
         self._queue.put(_STOP)

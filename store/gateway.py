@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from store.budgets import SCOPE_COLUMNS
 from store.tables_gateway import GatewayBudgetLock, GatewayCacheEntry, GatewayReservation
 
 _LOCKS = GatewayBudgetLock.__table__  # type: ignore[attr-defined]
@@ -75,7 +76,6 @@ def _lock_rows(conn: Connection, targets: list[tuple[int, int]]) -> None:
     conn.execute(select(_LOCKS.c.budget_id).where(keys).order_by(*order).with_for_update())
 
 
-_SCOPE_COLUMN = {"org": "org_id", "workspace": "workspace_id", "user": "user_id", "key": "key_id"}
 _SPEND_SQL: dict[tuple[str, bool, bool, bool], TextClause] = {}
 _MINUTES_PER_HOUR = 60
 
@@ -113,7 +113,7 @@ def spent_nanousd(
 
 
 def _spend_statement(scope: str, agent: bool, model: bool, hours: bool) -> TextClause:
-    col = _SCOPE_COLUMN[scope]
+    col = SCOPE_COLUMNS[scope]
     filters = f"org_id = :org AND {col} IN :subjects" + (" AND agent = :agent" if agent else "")
     filters += " AND model = :model" if model else ""
 
