@@ -135,6 +135,8 @@ class LlmCallRow(SQLModel, table=True):
     duplicate_of: str = ""
     # End-time bucket and fingerprint hash (store.call_matching); None for rows never matched.
     match_key: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # On a billed call that others duplicate: their channels, "dialect/source,..." ("" if none).
+    match_channels: str = ""
     start_ns: int = Field(sa_column=Column(BigInteger, nullable=False))
     end_ns: int = Field(sa_column=Column(BigInteger, nullable=False))
     minute: int = 0  # start time in whole minutes since the epoch (UTC)

@@ -3,15 +3,18 @@ once, two real calls with equal tokens stay two, and resends change nothing (bot
 
 from __future__ import annotations
 
+import importlib
 import threading
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import Engine, select, text
 
+from store import call_matching
 from store.call_matching import MATCH_WINDOW_NS
 from store.engine import make_engine
-from store.migrate import upgrade
+from store.migrate import alembic_config, upgrade
 from store.queries import spend_by
 from store.tables import LlmCallRow
 from store.writer import StoreWriter, WriteBatch
@@ -243,3 +246,92 @@ def test_concurrent_writers_bill_each_call_once(db_url: str) -> None:
     finally:
         for e in engines:
             e.dispose()
+
+
+def test_a_primary_remembers_its_duplicates_channels(engine: Engine, writer: StoreWriter) -> None:
+    # Lookups fetch only partner channels' rows, so the gateway primary itself must say that
+    # a Claude Code log already joined it: a second equal-token log is another call.
+    ids = _ids(engine)
+    write(writer, ids[0], gateway(ids, T0))
+    write(writer, ids[0], log(ids, T0 + 20 * MS))
+    write(writer, ids[0], log(ids, T0 + 40 * MS))
+    assert billed(engine) == (2, 2 * COST)
+    c = LlmCallRow.__table__.c  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        held = conn.execute(select(c.match_channels).where(c.call_id == f"span:gw:{T0}"))
+        assert held.scalar_one() == "claude_code/log"
+    write(writer, ids[0], span(ids, T0 + 5 * MS))  # the span still joins the first group
+    assert billed(engine) == (2, 2 * COST)
+    assert stored(engine)[f"cc:span:{T0 + 5 * MS}"] == (False, f"span:gw:{T0}")
+
+
+def test_a_storm_of_one_channel_is_never_looked_up(engine: Engine, writer: StoreWriter) -> None:
+    # 300 identical gateway calls within one bucket (a fixed-size embeddings storm, or the
+    # gateway benchmark's canned answer): a new one's lookup reads none of them, yet a
+    # client's description of one of them still finds it.
+    ids = _ids(engine)
+    rows = [gateway(ids, T0 + i * 10 * MS, span_id=f"{i:016x}") for i in range(300)]
+    for i in range(0, 300, 50):
+        write(writer, ids[0], *rows[i : i + 50])
+    probe = gateway(ids, T0 + 3_001 * MS)
+    c = LlmCallRow.__table__.c  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        probe["user_id"] = conn.execute(select(c.user_id).limit(1)).scalar_one()
+    probe["match_key"] = call_matching.match_key(probe)
+    fh = call_matching.fingerprint_hash(probe)
+    assert fh is not None
+    partners = call_matching.partners(("gateway", "span"))
+    hashes = [fh ^ call_matching._channel_hash(p) for p in partners]
+    with engine.connect() as conn:
+        assert call_matching._stored_groups(conn, [(probe, hashes)]) == {}
+    write(writer, ids[0], log(ids, T0 + 1_500 * MS + 2 * MS))
+    assert billed(engine) == (300, 300 * COST)
+
+
+def test_client_dialects_cover_every_semconv_dialect() -> None:
+    # A gateway record looks for client descriptions only under these dialects' keys.
+    import pkgutil
+
+    import semconv.dialects
+
+    found = set()
+    for m in pkgutil.iter_modules(semconv.dialects.__path__):
+        module = importlib.import_module(f"semconv.dialects.{m.name}")
+        if hasattr(module, "DIALECT"):
+            found.add(module.DIALECT)
+    assert found == set(call_matching.CLIENT_DIALECTS)
+
+
+def test_migration_rehashes_stored_keys_and_records_channels(db_url: str) -> None:
+    # Downgrading 0009 restores fingerprint-only keys; upgrading re-hashes them per channel
+    # and rebuilds match_channels from the stored duplicates.
+    engine = make_engine(db_url)
+    upgrade(engine)
+    ids = _ids(engine)
+    w = StoreWriter(engine)
+    try:
+        write(w, ids[0], gateway(ids, T0), log(ids, T0 + 20 * MS))
+    finally:
+        w.close()
+    c = LlmCallRow.__table__.c  # type: ignore[attr-defined]
+    keys = select(c.call_id, c.match_key).order_by(c.call_id)
+    try:
+        with engine.connect() as conn:
+            new_keys = conn.execute(keys).all()
+        command.downgrade(alembic_config(engine), "0009_match_channels@-1")
+        with engine.connect() as conn:
+            old_keys = conn.execute(text("select call_id, match_key from llm_calls order by 1"))
+            bucket = T0 // call_matching.MATCH_BUCKET_NS << 32
+            for (cid, old), (_, new) in zip(old_keys, new_keys, strict=True):
+                assert old & ~0xFFFFFFFF == new & ~0xFFFFFFFF == bucket
+                channel = (
+                    ("gateway", "span") if cid.startswith("span:gw") else ("claude_code", "log")
+                )
+                assert old ^ new == call_matching._channel_hash(channel), cid
+        upgrade(engine)
+        with engine.connect() as conn:
+            assert conn.execute(keys).all() == new_keys
+            held = select(c.call_id, c.match_channels).where(c.match_channels != "")
+            assert conn.execute(held).all() == [(f"span:gw:{T0}", "claude_code/log")]
+    finally:
+        engine.dispose()
