@@ -77,9 +77,7 @@ def _open_store(db: str) -> Any:
     help="Accept data without a key (local use only; says so loudly).",
 )
 @click.option("--no-ui", envvar="OTELSPEND_NO_UI", is_flag=True, help="Do not start the UI.")
-@click.option(
-    "--ui-port", envvar="OTELSPEND_UI_PORT", type=int, default=8501, show_default=True
-)
+@click.option("--ui-port", envvar="OTELSPEND_UI_PORT", type=int, default=8501, show_default=True)
 @click.option(
     "--no-gateway", envvar="OTELSPEND_NO_GATEWAY", is_flag=True, help="Do not start the gateway."
 )

@@ -11,6 +11,7 @@ from otelspend.actor import DB_OPTION, JSON_OPTION
 from otelspend.money import usd_str
 from otelspend.prices_args import open_prices, parse_decimal, parse_moment
 from otelspend.prices_views import ACCURACY_HEADER, accuracy_json, accuracy_line, when
+from store.price_overrides import ScopeError, resolve_scope
 from store.price_reports import DEFAULT_THRESHOLD_PCT, cost_accuracy, unpriced_model_uses
 
 _NS = 1_000_000_000
@@ -18,10 +19,16 @@ _NS = 1_000_000_000
 
 @click.command("unpriced")
 @DB_OPTION
+@click.option("--org", default=None, help="Only this org's calls (default: every org).")
 @JSON_OPTION
-def prices_unpriced(db: str, as_json: bool) -> None:
+def prices_unpriced(db: str, org: str | None, as_json: bool) -> None:
     """List models seen without a price (their calls are kept and flagged, never $0)."""
-    uses = unpriced_model_uses(open_prices(db))
+    engine = open_prices(db)
+    try:
+        scope = resolve_scope(engine, org, None)
+    except ScopeError as exc:
+        raise click.BadParameter(str(exc), param_hint="--org") from None
+    uses = unpriced_model_uses(engine, scope.org_id)
     if as_json:
         rows = [
             {

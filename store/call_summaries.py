@@ -2,7 +2,10 @@
 
 On SQLite the writer adds each batch's new billed calls here in sets — one upsert per trace
 and per session, not one per call — and triggers on llm_calls follow later updates
-(unbilling, re-pricing).  On PostgreSQL the tables stay empty: its queries read the calls.
+(unbilling, re-pricing, an agent / session id / trace id filled in by a second description of
+a call: migrations 0005_ui and 0009_trace_spend_fill_ins).  A row's identity columns are
+those of its first call, an empty agent or session id taken from a later call.  On
+PostgreSQL the tables stay empty: its queries read the calls.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ _SUMMARIES = (  # table, key column, identity columns taken from the first call 
     ("trace_spend", "trace_id", ("workspace_id", "user_id", "key_id", "agent", "session_id")),
     ("session_spend", "session_id", ("workspace_id", "user_id", "key_id", "agent")),
 )
+_FILLED = ("agent", "session_id")  # identity a later call fills in when the first lacked it
 # Positions in a group's accumulator list (the _SUMS follow at 6..9).
 _MIN_MINUTE, _MIN_START, _MAX_END, _CALLS, _UNPRICED, _COST = range(6)
 _sums = itemgetter(*_SUMS)
@@ -42,7 +46,10 @@ def _group(
     # Hot: one pass per table over every new call of a batch; itemgetter, no inner loops.
     groups: dict[tuple[int, str], list[Any]] = {}
     identity_of = itemgetter(*identity)
-    session_at = 6 + len(_SUMS) + identity.index("session_id") if "session_id" in identity else 0
+    # Where the filled-in identity sits in a group's list (0: not kept in this table).
+    agent_at, session_at = (
+        6 + len(_SUMS) + identity.index(c) if c in identity else 0 for c in _FILLED
+    )
     for r in rows:
         k = r[key]
         if not k:
@@ -56,8 +63,11 @@ def _group(
             g[_MIN_MINUTE] = min(g[_MIN_MINUTE], minute)
             g[_MIN_START] = min(g[_MIN_START], start)
             g[_MAX_END] = max(g[_MAX_END], end)
+            # As the triggers: fill a missing agent / session id from a later call.
+            if agent_at and not g[agent_at] and r["agent"]:
+                g[agent_at] = r["agent"]
             if session_at and not g[session_at] and r["session_id"]:
-                g[session_at] = r["session_id"]  # as the trigger: fill a missing one
+                g[session_at] = r["session_id"]
         cost = r["cost_nanousd"]
         g[_CALLS] += 1
         if cost is None:
@@ -80,10 +90,9 @@ def _upsert_sql(table: str, key: str, identity: tuple[str, ...]) -> str:
         "start_ns = MIN(start_ns, excluded.start_ns)",
         "end_ns = MAX(end_ns, excluded.end_ns)",
     ]
-    if "session_id" in identity:
-        sets.append(
-            "session_id = CASE WHEN session_id = '' THEN excluded.session_id ELSE session_id END"
-        )
+    sets += [
+        f"{c} = CASE WHEN {c} = '' THEN excluded.{c} ELSE {c} END" for c in _FILLED if c in identity
+    ]
     marks = ", ".join("?" * len(cols))
     return (
         f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks}) "

@@ -126,9 +126,10 @@ class UnpricedModelUse:
     user_names: tuple[str, ...]
 
 
-def unpriced_model_uses(engine: Engine) -> list[UnpricedModelUse]:
-    """Unpriced models (most calls first) with up to five user names each."""
-    models = unpriced_models(engine)
+def unpriced_model_uses(engine: Engine, org_id: int | None = None) -> list[UnpricedModelUse]:
+    """Unpriced models (most calls first) with up to five user names each, of one org's
+    calls (`org_id` None: every org's)."""
+    models = unpriced_models(engine, org_id)
     c, u = CALLS.c, USERS.c
     stmt = (
         select(c.model, c.provider, u.name)
@@ -138,6 +139,8 @@ def unpriced_model_uses(engine: Engine) -> list[UnpricedModelUse]:
         .distinct()
         .order_by(u.name)
     )
+    if org_id is not None:
+        stmt = stmt.where(c.org_id == org_id)
     names: dict[tuple[str, str], list[str]] = defaultdict(list)
     with engine.connect() as conn:
         for model, provider, name in conn.execute(stmt):

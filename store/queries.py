@@ -103,11 +103,11 @@ class UnpricedModel:
     users: int
 
 
-def unpriced_models(engine: Engine) -> list[UnpricedModel]:
+def unpriced_models(engine: Engine, org_id: int | None = None) -> list[UnpricedModel]:
     """List models whose billed calls carry no price, most calls first.
 
     Calls unpriced only because they reported no usage are left out: their model may well
-    have a price, and adding one would not price them.
+    have a price, and adding one would not price them.  `org_id` None: every org.
     """
     c = CALLS.c
     stmt = (
@@ -126,6 +126,8 @@ def unpriced_models(engine: Engine) -> list[UnpricedModel]:
         .group_by(c.model, c.provider)
         .order_by(func.count().desc())
     )
+    if org_id is not None:
+        stmt = stmt.where(c.org_id == org_id)
     with engine.connect() as conn:
         return [
             UnpricedModel(row[0], row[1], *(int(v or 0) for v in row[2:]))

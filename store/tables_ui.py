@@ -62,9 +62,11 @@ Index(
 class TraceSpend(SQLModel, table=True):
     """Billed spend per trace (calls carrying a trace id), for the costliest-trace lists.
 
-    Kept by SQLite triggers on llm_calls (migration 0005_ui), like spend_hours; identity
-    columns are those of the trace's first call.  Without it, listing a month's costliest
-    traces groups a million calls (seconds); with it, it walks an index in cost order.
+    Kept by SQLite triggers on llm_calls (migrations 0005_ui, 0009_trace_spend_fill_ins), like
+    spend_hours; identity columns are those of the trace's first call, an empty agent or
+    session id filled in from a later call or a later description of the call.  Without it,
+    listing a month's costliest traces groups a million calls (seconds); with it, it walks
+    an index in cost order.
     """
 
     __tablename__ = "trace_spend"

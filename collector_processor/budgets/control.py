@@ -101,6 +101,7 @@ class SpendControl:
             "commit_failures": ws.commit_failures if ws else 0,
             "calls_inserted": ws.calls_inserted if ws else 0,
             "calls_duplicate": ws.calls_duplicate if ws else 0,
+            "calls_matched": ws.calls_matched if ws else 0,
             "alerts_raised": dict(self.evaluator.raised),
             "deliveries": {
                 "delivered": d.stats.delivered if d else 0,

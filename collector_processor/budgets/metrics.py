@@ -148,6 +148,10 @@ def _ingest_families(st: Mapping[str, Any]) -> Iterator[Metric]:
         ("commit_failures", "Commits that failed."),
         ("calls_inserted", "New calls stored."),
         ("calls_duplicate", "Calls already stored (client retries)."),
+        (
+            "calls_matched",
+            "Calls stored as duplicates of a call from another channel (billed once).",
+        ),
     ):
         yield CounterMetricFamily(f"otelspend_{name}", help_text, value=st[name])
 

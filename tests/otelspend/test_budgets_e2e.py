@@ -20,6 +20,9 @@ from collector_processor.budgets.control import AlertingConfig
 from otelspend.cli import main
 from tests.collector_processor.budgets.hook import Hook, wait_for, webhook_receiver
 from tests.otelspend.conftest import LiveServer, run_server
+from tests.otelspend.test_e2e_call_matching import claude_code_call, send
+
+DAY_NS = 86_400 * 1_000_000_000
 
 SONNET_CALL: dict[str, Any] = {  # $3/M input, $15/M output: 10_000*3 + 2_000*15 = $0.060000
     "gen_ai.operation.name": "chat",
@@ -127,6 +130,10 @@ def scrape(server: LiveServer) -> dict[tuple[str, frozenset[tuple[str, str]]], f
 def test_metrics_endpoint(server: LiveServer) -> None:
     cli(server.db, "budgets", "set", "--scope", "user:alice", "--window", "month", "--limit", "1")
     export(server, 2)
+    # One Claude Code call told by its span and by its log event, two months back (outside
+    # the budget's window): two rows stored, the second a matched duplicate.
+    for signal, body in claude_code_call("pb", offset_ns=-60 * DAY_NS).items():
+        send(server, "pb", signal, body)
     assert server.running.control is not None
     server.running.control.evaluator.flush(5)
     got = scrape(server)
@@ -151,10 +158,13 @@ def test_metrics_endpoint(server: LiveServer) -> None:
     }
     assert got[("otelspend_budget_utilization_ratio", frozenset(budget.items()))] == 0.12
     assert got[("otelspend_budget_limit_usd", frozenset(budget.items()))] == 1.0
-    assert got[("otelspend_ingest_accepted_total", frozenset({("signal", "traces")}))] == 2
+    # the two exported spans and the fixture's llm_request and interaction spans
+    assert got[("otelspend_ingest_accepted_total", frozenset({("signal", "traces")}))] == 4
     assert got[("otelspend_write_queue_depth", frozenset())] == 0
     assert got[("otelspend_commit_latency_seconds_count", frozenset())] >= 1
-    assert got[("otelspend_calls_inserted_total", frozenset())] == 2
+    assert got[("otelspend_calls_inserted_total", frozenset())] == 4
+    assert got[("otelspend_calls_matched_total", frozenset())] == 1
+    assert got[("otelspend_calls_duplicate_total", frozenset())] == 0
     assert ("otelspend_alerts_raised_total", frozenset({("kind", "threshold")})) not in got
     health = json.loads(urllib.request.urlopen(f"{server.http_endpoint}/health").read())
     assert health["alerting"]["webhooks"][0].startswith("http://127.0.0.1:")

@@ -12,6 +12,8 @@ from otelspend.cli import main
 from store.engine import make_engine
 from store.identity import create_key
 from store.migrate import upgrade
+from store.prices import ensure_bundled_version
+from tests.store.test_prices_reprice import Store, call
 
 
 def run(db: str, *args: str) -> Result:
@@ -180,6 +182,25 @@ def test_reports_on_an_empty_store(db: str) -> None:
     assert bad.exit_code == 2 and "must be positive" in bad.output
     bad = run(db, "prices", "reprice", "--since", "someday")
     assert bad.exit_code == 2 and "Invalid value for --since: 'someday'" in bad.output
+
+
+def test_unpriced_lists_every_org_or_the_one_asked_for(db: str) -> None:
+    engine = make_engine(db)
+    ensure_bundled_version(engine)
+    Store(engine).write(call("a1", "acme-coder-1", "acme", input_tokens=1000))
+    Store(engine, org="globex", user="gus").write(call("g1", "globex-secret-1", "globex"))
+    engine.dispose()
+
+    def models(*args: str) -> list[tuple[str, list[str]]]:
+        rows = json.loads(ok(db, "prices", "unpriced", "--json", *args))
+        return [(r["model"], r["user_names"]) for r in rows]
+
+    assert sorted(models()) == [("acme-coder-1", ["alice"]), ("globex-secret-1", ["gus"])]
+    assert models("--org", "acme") == [("acme-coder-1", ["alice"])]
+    assert models("--org", "globex") == [("globex-secret-1", ["gus"])]
+    assert "globex-secret-1" not in ok(db, "prices", "unpriced", "--org", "acme")
+    bad = run(db, "prices", "unpriced", "--org", "initech")
+    assert bad.exit_code == 2 and "no org named 'initech'" in bad.output
 
 
 def test_custom_models_are_listed_with_their_override(db: str) -> None:

@@ -24,7 +24,7 @@ from store.migrate import upgrade
 from store.price_overrides import OverrideSpec, add_override, resolve_scope
 from store.price_reports import cost_accuracy, unpriced_model_uses
 from store.prices import ensure_bundled_version, load_price_book, store_version
-from store.queries import spend_by
+from store.queries import spend_by, unpriced_models
 from store.reprice import reported_provider, reprice
 from store.tables import LlmCallRow, SpendMinute
 from store.writer import StoreWriter, WriteBatch
@@ -48,10 +48,10 @@ def engine(db_url: str) -> Iterator[Engine]:
 class Store:
     """Writes calls the way the pipeline does: priced by the current stored book."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        _, info = create_key(engine, org="acme", workspace="platform", user="alice")
-        scope = resolve_scope(engine, "acme", "platform")
+    def __init__(self, engine: Engine, org: str = "acme", user: str = "alice") -> None:
+        self.engine, self.user = engine, user
+        _, info = create_key(engine, org=org, workspace="platform", user=user)
+        scope = resolve_scope(engine, org, "platform")
         assert scope.org_id is not None and scope.workspace_id is not None
         self.org_id, self.ws_id, self.key_id = scope.org_id, scope.workspace_id, info.id
 
@@ -70,7 +70,7 @@ class Store:
                   "cache_write_1h_tokens", "output_tokens", "reasoning_tokens")  # fmt: skip
         return {
             "call_id": c.call_id, "org_id": self.org_id, "workspace_id": self.ws_id,
-            "user_id": None, "user_name": "alice", "key_id": self.key_id, "agent": "agent-x",
+            "user_id": None, "user_name": self.user, "key_id": self.key_id, "agent": "agent-x",
             "provider": price.provider_id or c.provider, "request_model": c.request_model,
             "response_model": c.response_model, "model": price.priced_model or c.model,
             "operation": "chat", "granularity": c.granularity, "source": "span",
@@ -238,6 +238,38 @@ def test_unpriced_models_name_their_users(store: Store) -> None:
         1,
         10_000,
     )
+
+
+def test_unpriced_models_are_those_of_the_org_asked_for(store: Store) -> None:
+    # Another org: its own unpriced model, and one it shares with acme (other calls, user).
+    other = Store(store.engine, org="globex", user="gus")
+    other.write(
+        call("g1", "globex-secret-1", "globex", input_tokens=700),
+        call("g2", "acme-coder-1", "acme", input_tokens=300),
+        call("g3", "acme-coder-1", "acme", input_tokens=300),
+    )
+
+    def listed(org_id: int | None) -> dict[str, tuple[int, int, int, tuple[str, ...]]]:
+        return {
+            u.model.model: (u.model.calls, u.model.input_tokens, u.model.users, u.user_names)
+            for u in unpriced_model_uses(store.engine, org_id)
+        }
+
+    assert listed(store.org_id) == {
+        "acme-coder-1": (1, 10_000, 1, ("alice",)),
+        "claude-fable-9-20261101": (1, 1000, 1, ("alice",)),
+    }
+    assert listed(other.org_id) == {
+        "acme-coder-1": (2, 600, 1, ("gus",)),
+        "globex-secret-1": (1, 700, 1, ("gus",)),
+    }
+    everyone = listed(None)  # the CLI's default: every org
+    assert everyone["acme-coder-1"] == (3, 10_600, 2, ("alice", "gus"))
+    assert set(everyone) == {"acme-coder-1", "claude-fable-9-20261101", "globex-secret-1"}
+    assert [m.model for m in unpriced_models(store.engine, other.org_id)] == [
+        "acme-coder-1",
+        "globex-secret-1",
+    ]
 
 
 def test_repricing_under_unchanged_prices_changes_nothing(engine: Engine) -> None:

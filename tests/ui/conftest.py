@@ -15,6 +15,7 @@ The page tests run on SQLite and on PostgreSQL (`ui_env`); the browser test on S
 
 from __future__ import annotations
 
+import sys
 import time
 import urllib.request
 import uuid
@@ -127,6 +128,18 @@ def _known(db: str) -> Iterator[KnownStore]:
         )
         _post(server.http_endpoint, "traces", bob, p.encode_traces("support-bot", _bob_spans(t)))
         yield KnownStore(db, org_budget, user_budget)
+
+
+@pytest.fixture(autouse=True)
+def _real_main_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Put the interpreter's __main__ module back after each test.
+
+    Streamlit's script runner (AppTest runs it in this process) installs the page script as
+    sys.modules["__main__"] and never restores it.  A "spawn" process started afterwards by
+    any test of the session (the receiver's decode workers) re-runs its parent's __main__
+    script first: it would run ui/app.py outside Streamlit and die (BrokenProcessPool).
+    """
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
 
 
 @pytest.fixture(scope="session")

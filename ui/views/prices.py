@@ -102,7 +102,7 @@ def _overrides(ctx: PageContext) -> None:
 
 
 def _unpriced(ctx: PageContext) -> None:
-    uses = unpriced_model_uses(ctx.engine)
+    uses = unpriced_model_uses(ctx.engine, ctx.org.id)
     if not uses:
         st.success("Every model seen has a price.")
         return
