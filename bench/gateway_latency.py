@@ -124,6 +124,22 @@ def _setup_store(db: str) -> str:
     return key
 
 
+def _admission(gw: str) -> None:
+    """Mean time the gateway spent before forwarding (auth, estimate, reservation), from its
+    own /metrics, over every call of the scenario (warm-up included)."""
+    import httpx
+
+    total = count = 0.0
+    for line in httpx.get(gw + "/metrics", timeout=10).text.splitlines():
+        if line.startswith("otelspend_gateway_overhead_seconds_sum"):
+            total += float(line.rsplit(" ", 1)[1])
+        elif line.startswith("otelspend_gateway_overhead_seconds_count"):
+            count += float(line.rsplit(" ", 1)[1])
+    if count:
+        print(f"admission (auth, estimate, reservation) mean {total / count * 1000:.2f} ms "
+              f"over {count:.0f} calls")  # fmt: skip
+
+
 def _pct(xs: list[float], q: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000
@@ -167,6 +183,7 @@ def _scenario(args: argparse.Namespace, delay_ms: int) -> None:
         _wait(up + "/v1/models")
         _wait(gw + "/health")
         _run(args, up, gw, key, delay_ms)
+        _admission(gw)
     finally:
         for p in procs:
             p.terminate()

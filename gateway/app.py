@@ -1,31 +1,41 @@
 """The gateway's aiohttp application and its start/stop, given the shared store pieces.
 
-`otelspend serve` passes its own engine, writer, pipeline and pricer, so gateway calls share
-the single writer; `otelspend gateway` (a replica) builds its own set via `standalone`.
+`otelspend serve` passes its own engine, writer and pipeline, so gateway calls share the
+single writer; `otelspend gateway` (a replica) builds its own set via `standalone`.  The
+proxy itself runs in a child process (gateway.front); this process keeps the store side
+(reservations and recording) and answers the proxy over a Unix socket (gateway.store_link).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import multiprocessing
+import os
+import shutil
+import tempfile
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy import Engine
 
 from collector_processor.pipeline import Pipeline
-from collector_processor.pricing.engine import Pricer
-from gateway.cache import ResponseCache
 from gateway.config import PROVIDERS, GatewayConfig
-from gateway.metrics import GatewayMetrics
+from gateway.front import run_front
 from gateway.proxy import GatewayProxy
 from gateway.record import CallRecorder
 from gateway.reservations import Reserver
 from gateway.routes import ANTHROPIC, OPENAI, Route, gemini_route
-from gateway.workspaces import WorkspaceNames
+from gateway.store_link import LinkServer, LocalStore
 from store.writer import StoreWriter
 
+log = logging.getLogger("otelspend.gateway")
+_START_TIMEOUT_S = 60.0
+_STOP_TIMEOUT_S = 120.0  # calls in flight finish first; streams can be long
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -35,7 +45,7 @@ class RunningGateway:
 
     host: str
     port: int
-    proxy: GatewayProxy
+    process: BaseProcess
     _closers: list[Callable[[], Any]] = field(default_factory=list)
 
     @property
@@ -44,7 +54,15 @@ class RunningGateway:
         return f"http://{self.host}:{self.port}"
 
     async def stop(self) -> None:
-        """Stop accepting, let in-flight calls settle, close the upstream session."""
+        """Stop the proxy process (it finishes and settles calls in flight), then the store
+        side it was talking to."""
+        if self.process.is_alive():
+            self.process.terminate()  # SIGTERM: the proxy's orderly stop
+            await asyncio.to_thread(self.process.join, _STOP_TIMEOUT_S)
+            if self.process.is_alive():
+                log.error("gateway proxy process did not stop in %s s; killing it", _STOP_TIMEOUT_S)
+                self.process.kill()
+                await asyncio.to_thread(self.process.join, 5)
         for close in self._closers:
             result = close()
             if asyncio.iscoroutine(result):
@@ -102,29 +120,53 @@ def _health(proxy: GatewayProxy) -> Handler:
 
 
 async def start_gateway(
-    cfg: GatewayConfig,
-    *,
-    engine: Engine,
-    pipeline: Pipeline,
-    writer: StoreWriter,
-    pricer: Pricer,
-    auth: Any,
+    cfg: GatewayConfig, *, engine: Engine, pipeline: Pipeline, writer: StoreWriter
 ) -> RunningGateway:
-    """Listen on cfg.host:cfg.port; returns once bound."""
+    """Start the proxy process and the store side it talks to; returns once it listens."""
     reserver = Reserver(engine, ttl_s=cfg.reservation_ttl_s, request_hint=cfg.request_hint)
-    cache = ResponseCache(engine, cfg.cache_ttl_s) if cfg.cache else None
-    proxy = GatewayProxy(
-        cfg, auth, pricer, reserver, CallRecorder(pipeline, writer), WorkspaceNames(engine),
-        cache, GatewayMetrics(),
+    store = LocalStore(reserver, CallRecorder(pipeline, writer))
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[int] = loop.create_future()
+    link = LinkServer(store, lambda port: None if ready.done() else ready.set_result(port))
+    folder = tempfile.mkdtemp(prefix="otelspend-gateway-")
+    path = os.path.join(folder, "store.sock")
+    await link.start(path)
+    db_url = engine.url.render_as_string(hide_password=False)
+    level = logging.getLogger().getEffectiveLevel()
+    # forkserver: a clean single-threaded parent to fork from (this process has threads),
+    # with the proxy's modules imported once, so a proxy starts in milliseconds.
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["gateway.front"])
+    proc = ctx.Process(
+        target=run_front, args=(cfg, db_url, path, level), name="otelspend-gateway-proxy",
+        daemon=True,
     )  # fmt: skip
-    await proxy.start()
-    # handler_cancellation: a client that hangs up cancels its handler at once, which closes
-    # the upstream stream (the provider stops generating) and bills what was consumed.
-    runner = web.AppRunner(build_app(proxy), access_log=None, handler_cancellation=True)
-    await runner.setup()
-    site = web.TCPSite(runner, cfg.host, cfg.port)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    running = RunningGateway(cfg.host, port, proxy)
-    running._closers += [runner.cleanup, proxy.close]
+    proc.start()
+    running = RunningGateway(cfg.host, 0, proc)
+
+    async def stop_store_side() -> None:
+        await link.close()
+        await asyncio.to_thread(reserver.close)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    running._closers += [stop_store_side]
+    try:
+        running.port = await _until_ready(ready, proc)
+    except BaseException:
+        await running.stop()
+        raise
     return running
+
+
+async def _until_ready(ready: asyncio.Future[int], proc: BaseProcess) -> int:
+    deadline = time.monotonic() + _START_TIMEOUT_S
+    while not ready.done():
+        if not proc.is_alive():
+            raise RuntimeError(
+                f"the gateway's proxy process exited (code {proc.exitcode}) before listening;"
+                " its log above says why"
+            )
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the gateway's proxy did not listen within {_START_TIMEOUT_S} s")
+        await asyncio.wait([ready], timeout=0.05)
+    return ready.result()

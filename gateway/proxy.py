@@ -26,10 +26,11 @@ from gateway.config import PROVIDERS, GatewayConfig
 from gateway.estimate import estimate, set_max_output
 from gateway.metrics import GatewayMetrics
 from gateway.providers.common import DROP_RESPONSE_HEADERS, Usage, forward_headers, parse_json
-from gateway.record import CallFacts, CallRecorder, Trace, agent_from_user_agent
-from gateway.reservations import Blocked, Reserved, Reserver
+from gateway.record import CallFacts, Trace, agent_from_user_agent
+from gateway.reservations import Blocked, Reserved
 from gateway.routes import Route
 from gateway.settle import Settler, billed_usage, priced_estimate
+from gateway.store_link import StoreSide
 from gateway.workspaces import WorkspaceNames
 from store.gateway import CachedResponse
 
@@ -74,16 +75,15 @@ class GatewayProxy:
         cfg: GatewayConfig,
         auth: Any,
         pricer: Pricer,
-        reserver: Reserver,
-        recorder: CallRecorder,
+        store: StoreSide,
         names: WorkspaceNames,
         cache: cache_rules.ResponseCache | None,
         metrics: GatewayMetrics,
     ) -> None:
         self.cfg, self._auth, self._pricer = cfg, auth, pricer
-        self._reserver, self._names, self._cache = reserver, names, cache
+        self._store, self._names, self._cache = store, names, cache
         self.metrics = metrics
-        self.settler = Settler(recorder, reserver, metrics)
+        self.settler = Settler(store, metrics)
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -95,7 +95,6 @@ class GatewayProxy:
     async def close(self) -> None:
         """Finish settlements, then close the upstream session."""
         await self.settler.drain()
-        await asyncio.to_thread(self._reserver.close)
         if self._session is not None:
             await self._session.close()
 
@@ -171,7 +170,7 @@ class GatewayProxy:
             p.cache_key = cache_rules.request_hash(p.route.provider, p.route.upstream_path, p.raw)
         scope = self._scope(p, request.headers.get("User-Agent", ""))
         try:
-            outcome = await asyncio.wrap_future(self._reserver.submit(scope, cost))
+            outcome = await self._store.reserve(scope, cost)
         except Exception as exc:  # noqa: BLE001 - the store is down: fail closed, say why
             raise GatewayError(503, f"otelspend gateway: budget check failed: {exc}") from exc
         if isinstance(outcome, Blocked):

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from collector_processor.pricing.engine import Pricer
 from gateway.metrics import GatewayMetrics
 from gateway.providers.common import Usage
-from gateway.record import DIALECT, CallFacts, CallRecorder
-from gateway.reservations import Reserver
+from gateway.record import DIALECT, CallFacts
+from gateway.store_link import StoreSide
 from semconv.records import GRANULARITY_CALL, LlmCall
 from store.gateway import CachedResponse
 
@@ -53,9 +53,8 @@ def priced_estimate(pricer: Pricer, p: Prepared, input_tokens: int, output_token
 class Settler:
     """Background settlement tasks, awaited on shutdown."""
 
-    def __init__(self, recorder: CallRecorder, reserver: Reserver, metrics: GatewayMetrics) -> None:
-        self._recorder = recorder
-        self._reserver = reserver
+    def __init__(self, store: StoreSide, metrics: GatewayMetrics) -> None:
+        self._store = store
         self._metrics = metrics
         self._tasks: set[asyncio.Task[None]] = set()
         self._cache_after: dict[int, tuple[ResponseCache, CachedResponse]] = {}
@@ -92,14 +91,14 @@ class Settler:
         bill: bool,
         pending: tuple[ResponseCache, CachedResponse] | None,
     ) -> None:
+        rid = p.reservation.reservation_id if p.reservation is not None else None
         try:
-            cost = await self._recorder.record(facts, bill=bill)
+            # The store side releases the hold once the call's cost is committed.
+            cost = await self._store.record(facts, bill, rid)
         except Exception:  # noqa: BLE001 - keep the hold: over-count until TTL, never under
             log.exception("could not record a gateway call; its reservation expires by TTL")
             self._metrics.record_failures.inc()
             return
-        if p.reservation is not None and p.reservation.reservation_id:
-            await self._release(p.reservation.reservation_id)
         if pending is not None and p.cache_key is not None:
             cache, entry = pending
             entry = CachedResponse(entry.status, entry.content_type, entry.body, cost or 0)
@@ -108,6 +107,6 @@ class Settler:
     async def _release(self, reservation_id: str) -> None:
         """Drop the hold (the reserver batches releases into its next transaction)."""
         try:
-            await asyncio.wrap_future(self._reserver.submit_release([reservation_id]))
+            await self._store.release([reservation_id])
         except Exception:  # noqa: BLE001 - the hold then ends at its TTL
             log.exception("could not release gateway reservation %s", reservation_id)

@@ -10,7 +10,6 @@ import asyncio
 import signal
 from collections.abc import Callable
 
-from collector_processor.auth import KeyAuthenticator
 from collector_processor.pipeline import Pipeline
 from collector_processor.pricing.engine import Pricer
 from collector_processor.pricing.refresh import PriceBookRefresher
@@ -32,10 +31,7 @@ async def run_standalone(
     prices.start()
     writer = StoreWriter(engine)
     pipeline = Pipeline(writer, pricer)
-    running = await start_gateway(
-        cfg, engine=engine, pipeline=pipeline, writer=writer, pricer=pricer,
-        auth=KeyAuthenticator(engine),
-    )  # fmt: skip
+    running = await start_gateway(cfg, engine=engine, pipeline=pipeline, writer=writer)
     on_ready(running)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

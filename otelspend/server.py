@@ -191,7 +191,7 @@ async def start_server(cfg: ServeConfig) -> RunningServer:
     running._closers.append(prices.stop)
     if cfg.gateway is not None:  # shares the writer: gateway calls commit like telemetry
         running.gateway = await start_gateway(
-            cfg.gateway, engine=engine, pipeline=pipeline, writer=writer, pricer=pricer, auth=auth
+            cfg.gateway, engine=engine, pipeline=pipeline, writer=writer
         )
         running._closers.append(running.gateway.stop)  # closers run in reverse: stops first
     running._closers += [lambda: grpc_server.stop(grace=5), runner.cleanup]

@@ -108,7 +108,9 @@ def test_caps_clamp_or_reject(sqlite_url: str, upstream: StandinUpstream) -> Non
         big = anthropic_body(max_tokens=50, text="y" * 60_000)  # ~20k tokens at $3/M = $0.06
         r = rig.post("/anthropic/v1/messages", big)
         assert r.status_code == 400 and "per-call cap of $0.050000" in r.json()["error"]["message"]
-        cfg.caps = CallCaps(max_output_tokens=100, mode="reject")
+    cfg = gateway_config(upstream, caps=CallCaps(max_output_tokens=100, mode="reject"))
+    for live in run_server(sqlite_url, decode_workers=0, gateway=cfg):  # config is read at start
+        rig = GatewayRig(live, upstream)
         r = rig.post("/anthropic/v1/messages", anthropic_body(max_tokens=5000))
         assert r.status_code == 400 and "above this key's cap of 100" in r.text
         assert len(upstream.model_calls()) == 1
