@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.estimate import DEFAULT_OUTPUT_TOKENS
+from gateway.leases import LEASE_LIFETIME_S
 from gateway.providers import anthropic, gemini, openai
 from gateway.reservations import DEFAULT_RESERVATION_TTL_S
 
@@ -76,6 +77,9 @@ class GatewayConfig:
     key_caps: dict[str, CallCaps] = field(default_factory=dict)
     default_output_tokens: int = DEFAULT_OUTPUT_TOKENS
     reservation_ttl_s: float = DEFAULT_RESERVATION_TTL_S
+    # How long a lease admits calls (gateway.leases): budget edits reach a running gateway
+    # within this time.
+    lease_s: float = LEASE_LIFETIME_S
     cache: bool = False
     cache_ttl_s: float = DEFAULT_CACHE_TTL_S
     block_status: int = DEFAULT_BLOCK_STATUS
@@ -84,6 +88,8 @@ class GatewayConfig:
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
             raise ValueError(f"gateway port must be 0..65535, got {self.port}")
+        if not 0 < self.lease_s <= 60:
+            raise ValueError(f"gateway lease_s must be in (0, 60] seconds, got {self.lease_s}")
         if self.default_output_tokens < 1:
             raise ValueError("default output tokens must be >= 1")
         if not 400 <= self.block_status <= 599:
@@ -150,7 +156,8 @@ def _read(path: str) -> dict[str, Any]:
 
 
 def _scalars(data: Mapping[str, Any]) -> dict[str, Any]:
-    names = ("default_output_tokens", "reservation_ttl_s", "cache", "cache_ttl_s", "block_status")
+    names = ("default_output_tokens", "reservation_ttl_s", "lease_s", "cache", "cache_ttl_s")
+    names += ("block_status",)
     return {k: data[k] for k in names if k in data}
 
 

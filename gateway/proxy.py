@@ -24,10 +24,11 @@ from collector_processor.pricing.engine import Pricer
 from gateway import cache as cache_rules
 from gateway.config import PROVIDERS, GatewayConfig
 from gateway.estimate import estimate, set_max_output
+from gateway.leases import Admission, Leases
 from gateway.metrics import GatewayMetrics
 from gateway.providers.common import DROP_RESPONSE_HEADERS, Usage, forward_headers, parse_json
 from gateway.record import CallFacts, Trace, agent_from_user_agent
-from gateway.reservations import Blocked, Reserved
+from gateway.reservations import Blocked
 from gateway.routes import Route
 from gateway.settle import Settler, billed_usage, priced_estimate
 from gateway.store_link import StoreSide
@@ -59,7 +60,7 @@ class Prepared:
     stream: bool
     model: str
     credential: str
-    reservation: Reserved | None
+    admission: Admission | None
     estimate_input: int
     cache_key: str | None
     trace: Trace
@@ -81,9 +82,10 @@ class GatewayProxy:
         metrics: GatewayMetrics,
     ) -> None:
         self.cfg, self._auth, self._pricer = cfg, auth, pricer
-        self._store, self._names, self._cache = store, names, cache
+        self._names, self._cache = names, cache
         self.metrics = metrics
-        self.settler = Settler(store, metrics)
+        self.leases = Leases(store, lifetime_s=cfg.lease_s)
+        self.settler = Settler(store, self.leases, metrics)
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -95,6 +97,7 @@ class GatewayProxy:
     async def close(self) -> None:
         """Finish settlements, then close the upstream session."""
         await self.settler.drain()
+        await self.leases.close()
         if self._session is not None:
             await self._session.close()
 
@@ -170,14 +173,14 @@ class GatewayProxy:
             p.cache_key = cache_rules.request_hash(p.route.provider, p.route.upstream_path, p.raw)
         scope = self._scope(p, request.headers.get("User-Agent", ""))
         try:
-            outcome = await self._store.reserve(scope, cost)
+            outcome = await self.leases.admit(scope, cost)
         except Exception as exc:  # noqa: BLE001 - the store is down: fail closed, say why
             raise GatewayError(503, f"otelspend gateway: budget check failed: {exc}") from exc
         if isinstance(outcome, Blocked):
             b = outcome
             self.metrics.blocks.labels(str(b.budget_id), b.scope, b.window).inc()
             raise GatewayError(self.cfg.block_status, b.message)
-        p.reservation = outcome
+        p.admission = outcome
 
     @staticmethod
     def _scope(p: Prepared, user_agent: str) -> CallScope:
@@ -217,7 +220,7 @@ class GatewayProxy:
             p.key, PROVIDERS[p.route.provider].NAME, p.route.operation, p.model, Usage(),
             p.trace, p.start_ns, 0, up_start_ns, time.time_ns(), url, status,
             request.headers.get("User-Agent", ""), False,
-            p.reservation.amount_nanousd if p.reservation else 0,
+            p.admission.estimate if p.admission else 0,
         )  # fmt: skip
 
     async def _relay_body(

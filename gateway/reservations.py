@@ -11,6 +11,13 @@ transaction (group commit): the budgets are read once, the spend and the live ho
 (budget, subject) once, then each ask in arrival order is checked against what is left after
 the asks before it.  Releases queued meanwhile go in the same transaction, first.  Nothing
 about spend is kept between transactions, so replicas never drift apart.
+
+An ask may want more than its call's estimate: the proxy's lease (gateway.leases), from which
+it admits the next calls of the same scope without asking again.  The grant is the estimate
+when that is all the budgets can take, else at most half of what is left (other replicas
+and scopes keep room), never more than wanted.  A lease is one hold like any other; as its
+calls are committed the store side charges their cost to it (the hold shrinks by what is
+now spend), and it is released when its last call has settled.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from store.write_gate import write_gate
 
 DEFAULT_RESERVATION_TTL_S = 900.0  # longer than any sane call; a crashed replica's holds end
 _MAX_BATCH = 256
+_NS_PER_MINUTE = 60_000_000_000
 log = logging.getLogger("otelspend.gateway")
 
 
@@ -57,17 +65,24 @@ class Blocked:
 
 @dataclass(frozen=True, slots=True)
 class Reserved:
-    """The call may go ahead; `reservation_id` is None when no hard budget applies."""
+    """The call may go ahead; `reservation_id` is None when no hard budget applies.
+
+    `amount_nanousd` is what was granted (the estimate, or more for a lease); the hold only
+    counts in the budgets' windows, so it admits nothing from `valid_until_ns` (the first
+    of those windows to end; 0 when no budget applies).
+    """
 
     reservation_id: str | None
     amount_nanousd: int
     budgets: int
+    valid_until_ns: int = 0
 
 
 @dataclass(slots=True)
 class _Ask:
     scope: CallScope
     estimate: int
+    want: int
     future: Future[Reserved | Blocked]
     pairs: list[tuple[Budget, int]] = field(default_factory=list)
 
@@ -75,6 +90,12 @@ class _Ask:
 @dataclass(slots=True)
 class _Release:
     ids: list[str]
+    future: Future[int]
+
+
+@dataclass(slots=True)
+class _Charge:
+    charges: list[tuple[str, int]]  # (reservation id, committed cost)
     future: Future[int]
 
 
@@ -97,10 +118,19 @@ class Reserver:
         self._thread = threading.Thread(target=self._run, name="otelspend-reserver", daemon=True)
         self._thread.start()
 
-    def submit(self, scope: CallScope, estimate_nanousd: int) -> Future[Reserved | Blocked]:
-        """Queue an ask: hold `estimate_nanousd` on every hard budget of `scope`, or block."""
+    def submit(
+        self, scope: CallScope, estimate_nanousd: int, want_nanousd: int = 0
+    ) -> Future[Reserved | Blocked]:
+        """Queue an ask: hold `estimate_nanousd` (up to `want_nanousd` when there is room)
+        on every hard budget of `scope`, or block."""
         fut: Future[Reserved | Blocked] = Future()
-        self._queue.put(_Ask(scope, estimate_nanousd, fut))
+        self._queue.put(_Ask(scope, estimate_nanousd, max(want_nanousd, estimate_nanousd), fut))
+        return fut
+
+    def submit_charge(self, charges: list[tuple[str, int]]) -> Future[int]:
+        """Queue shrinking holds by costs now committed as spend (a lease's settled calls)."""
+        fut: Future[int] = Future()
+        self._queue.put(_Charge(list(charges), fut))
         return fut
 
     def reserve(self, scope: CallScope, estimate_nanousd: int) -> Reserved | Blocked:
@@ -146,24 +176,28 @@ class Reserver:
             if stop:
                 return
 
-    def _decide(self, batch: list[_Ask | _Release]) -> None:
+    def _decide(self, batch: list[_Ask | _Release | _Charge]) -> None:
         asks = [x for x in batch if isinstance(x, _Ask)]
         releases = [x for x in batch if isinstance(x, _Release)]
+        charges = [x for x in batch if isinstance(x, _Charge)]
         orgs = self._hard_budgets({a.scope.org_id for a in asks}) if asks else {}
         now = datetime.now(UTC)
         for a in asks:
             a.pairs = applicable(orgs[a.scope.org_id].budgets, a.scope, now)
         todo = [a for a in asks if a.pairs]
-        if not todo and not releases:
+        if not todo and not releases and not charges:
             for a in asks:
                 a.future.set_result(Reserved(None, a.estimate, 0))
             return
         targets = sorted({(b.id, s) for a in todo for b, s in a.pairs})
         with write_gate(self._engine), ops.locked(self._engine, targets) as conn:
             ops.release(conn, [i for r in releases for i in r.ids])  # one statement for all
+            ops.charge(conn, [c for x in charges for c in x.charges])
             outcomes = self._check(conn, orgs, todo) if todo else []
         for r in releases:
             r.future.set_result(len(r.ids))
+        for x in charges:
+            x.future.set_result(len(x.charges))
         for a in asks:
             if not a.pairs:
                 a.future.set_result(Reserved(None, a.estimate, 0))
@@ -197,11 +231,13 @@ class Reserver:
                 held = reserved[(blocked.budget.id, blocked.subject_id)]
                 out.append(self._blocked(conn, blocked, held, a.estimate, now))
                 continue
+            grant = _grant(mine, reserved, a.estimate, a.want)
             rid = uuid.uuid4().hex
             for st in mine:
-                reserved[(st.budget.id, st.subject_id)] += a.estimate
-                holds.append((rid, _hold(st, a.estimate)))
-            out.append(Reserved(rid, a.estimate, len(mine)))
+                reserved[(st.budget.id, st.subject_id)] += grant
+                holds.append((rid, _hold(st, grant)))
+            until = min(st.window.end_minute for st in mine) * _NS_PER_MINUTE
+            out.append(Reserved(rid, grant, len(mine), until))
         ops.insert_holds(conn, holds, self._ttl_ns, now_ns)
         return out
 
@@ -240,6 +276,19 @@ def _states(
 
 def _hold(st: BudgetState, amount: int) -> ops.Hold:
     return ops.Hold(st.budget.id, st.subject_id, st.window.start_minute, amount)
+
+
+def _grant(
+    states: list[BudgetState], reserved: dict[tuple[int, int], int], estimate: int, want: int
+) -> int:
+    """What an ask that fits gets: up to `want`, at most half the room left, at least the
+    estimate."""
+    if want <= estimate:
+        return estimate
+    room = min(
+        s.limit_nanousd - s.spent_nanousd - reserved[(s.budget.id, s.subject_id)] for s in states
+    )
+    return max(estimate, min(want, room // 2))
 
 
 def _first_blocking(

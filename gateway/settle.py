@@ -1,8 +1,9 @@
-"""After the response: record the call (its actual cost), then release its reservation.
+"""After the response: record the call (its actual cost) and settle its lease admission.
 
-Runs as background tasks so the client never waits for the store.  The hold is released
-only once the call's cost is committed: if recording fails the hold stays until its TTL,
-over-counting for a while rather than letting spend slip past a limit.
+Runs as background tasks so the client never waits for the store.  The store side charges
+the cost to the lease's hold only once the call is committed; if recording fails the lease
+keeps its hold until the TTL, over-counting for a while rather than letting spend slip past
+a limit.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from collector_processor.pricing.engine import Pricer
+from gateway.leases import Leases
 from gateway.metrics import GatewayMetrics
 from gateway.providers.common import Usage
 from gateway.record import DIALECT, CallFacts
@@ -53,8 +55,9 @@ def priced_estimate(pricer: Pricer, p: Prepared, input_tokens: int, output_token
 class Settler:
     """Background settlement tasks, awaited on shutdown."""
 
-    def __init__(self, store: StoreSide, metrics: GatewayMetrics) -> None:
+    def __init__(self, store: StoreSide, leases: Leases, metrics: GatewayMetrics) -> None:
         self._store = store
+        self._leases = leases
         self._metrics = metrics
         self._tasks: set[asyncio.Task[None]] = set()
         self._cache_after: dict[int, tuple[ResponseCache, CachedResponse]] = {}
@@ -65,9 +68,10 @@ class Settler:
         self._spawn(self._settle(p, facts, bill, pending))
 
     def cancel(self, p: Prepared) -> None:
-        """Release a hold whose call never reached upstream (or was served from cache)."""
-        if p.reservation is not None and p.reservation.reservation_id:
-            self._spawn(self._release(p.reservation.reservation_id))
+        """Give back the admission of a call that never reached upstream (or was served from
+        the cache)."""
+        if p.admission is not None:
+            self._leases.cancelled(p.admission)
 
     def cache_after(self, cache: ResponseCache | None, p: Prepared, entry: CachedResponse) -> None:
         """Store `entry` in the cache once its cost is known (at settlement)."""
@@ -91,22 +95,19 @@ class Settler:
         bill: bool,
         pending: tuple[ResponseCache, CachedResponse] | None,
     ) -> None:
-        rid = p.reservation.reservation_id if p.reservation is not None else None
+        adm = p.admission
         try:
-            # The store side releases the hold once the call's cost is committed.
-            cost = await self._store.record(facts, bill, rid)
+            # The store side charges the cost to the lease once the call is committed.
+            cost = await self._store.record(facts, bill, adm.lease_id if adm else None)
         except Exception:  # noqa: BLE001 - keep the hold: over-count until TTL, never under
-            log.exception("could not record a gateway call; its reservation expires by TTL")
+            log.exception("could not record a gateway call; its lease's hold expires by TTL")
             self._metrics.record_failures.inc()
+            if adm is not None:
+                self._leases.settled(adm, None, recorded=False)
             return
+        if adm is not None:
+            self._leases.settled(adm, cost if bill else 0, recorded=True)
         if pending is not None and p.cache_key is not None:
             cache, entry = pending
             entry = CachedResponse(entry.status, entry.content_type, entry.body, cost or 0)
             await asyncio.to_thread(cache.put, p.key.workspace_id, p.cache_key, entry)
-
-    async def _release(self, reservation_id: str) -> None:
-        """Drop the hold (the reserver batches releases into its next transaction)."""
-        try:
-            await self._store.release([reservation_id])
-        except Exception:  # noqa: BLE001 - the hold then ends at its TTL
-            log.exception("could not release gateway reservation %s", reservation_id)

@@ -8,10 +8,10 @@ already owns the writer, the reserver and SQLite's in-process write gate.
 Frames on a Unix socket: 4-byte big-endian length, then a pickled tuple.  The proxy sends
 (request id, verb, *args); the parent answers (request id, ok, value).  Verbs:
 
-- "reserve" (scope, estimate nano-USD) -> Reserved | Blocked
-- "record" (facts, bill, reservation id | None) -> cost nano-USD | None, once the call is
-  committed; the parent then releases the hold (after the commit: counted twice for a
-  moment, never zero times)
+- "reserve" (scope, estimate, want nano-USD) -> Reserved | Blocked: a lease (gateway.leases)
+- "record" (facts, bill, lease id | None) -> cost nano-USD | None, once the call is
+  committed; the parent then charges the cost to the lease's hold (after the commit:
+  counted twice for a moment, never zero times)
 - "release" (reservation ids) -> how many were asked to go
 - "ready" (port), sent once by the proxy when it listens; the parent answers nothing.
 """
@@ -65,11 +65,11 @@ def write_frame(writer: asyncio.StreamWriter, frame: tuple[Any, ...]) -> None:
 class StoreSide(Protocol):
     """What the proxy asks of the store side (LocalStore in-process, LinkClient over the link)."""
 
-    async def reserve(self, scope: CallScope, estimate_nanousd: int) -> Reserved | Blocked: ...
+    async def reserve(
+        self, scope: CallScope, estimate_nanousd: int, want_nanousd: int
+    ) -> Reserved | Blocked: ...
 
-    async def record(
-        self, facts: CallFacts, bill: bool, reservation_id: str | None
-    ) -> int | None: ...
+    async def record(self, facts: CallFacts, bill: bool, lease_id: str | None) -> int | None: ...
 
     async def release(self, reservation_ids: list[str]) -> int: ...
 
@@ -81,13 +81,17 @@ class LocalStore:
         self.reserver = reserver
         self.recorder = recorder
 
-    async def reserve(self, scope: CallScope, estimate_nanousd: int) -> Reserved | Blocked:
-        return await asyncio.wrap_future(self.reserver.submit(scope, estimate_nanousd))
+    async def reserve(
+        self, scope: CallScope, estimate_nanousd: int, want_nanousd: int
+    ) -> Reserved | Blocked:
+        return await asyncio.wrap_future(
+            self.reserver.submit(scope, estimate_nanousd, want_nanousd)
+        )
 
-    async def record(self, facts: CallFacts, bill: bool, reservation_id: str | None) -> int | None:
+    async def record(self, facts: CallFacts, bill: bool, lease_id: str | None) -> int | None:
         cost = await self.recorder.record(facts, bill=bill)
-        if reservation_id:
-            await self.release([reservation_id])
+        if lease_id and cost:
+            await asyncio.wrap_future(self.reserver.submit_charge([(lease_id, cost)]))
         return cost
 
     async def release(self, reservation_ids: list[str]) -> int:
@@ -165,12 +169,16 @@ class LinkClient:
     def ready(self, port: int) -> None:
         write_frame(self._writer, ("ready", port))
 
-    async def reserve(self, scope: CallScope, estimate_nanousd: int) -> Reserved | Blocked:
-        value: Reserved | Blocked = await self._ask("reserve", scope, estimate_nanousd)
+    async def reserve(
+        self, scope: CallScope, estimate_nanousd: int, want_nanousd: int
+    ) -> Reserved | Blocked:
+        value: Reserved | Blocked = await self._ask(
+            "reserve", scope, estimate_nanousd, want_nanousd
+        )
         return value
 
-    async def record(self, facts: CallFacts, bill: bool, reservation_id: str | None) -> int | None:
-        value: int | None = await self._ask("record", facts, bill, reservation_id)
+    async def record(self, facts: CallFacts, bill: bool, lease_id: str | None) -> int | None:
+        value: int | None = await self._ask("record", facts, bill, lease_id)
         return value
 
     async def release(self, reservation_ids: list[str]) -> int:

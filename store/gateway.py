@@ -150,6 +150,23 @@ _RELEASE = text("DELETE FROM gateway_reservations WHERE reservation_id IN :ids")
 )
 
 
+_CHARGE = text(
+    "UPDATE gateway_reservations SET amount_nanousd = CASE WHEN amount_nanousd > :cost"
+    " THEN amount_nanousd - :cost ELSE 0 END WHERE reservation_id = :rid"
+)
+
+
+def charge(conn: Connection, charges: Sequence[tuple[str, int]]) -> None:
+    """Shrink holds by costs committed as spend meanwhile: (reservation id, cost) pairs.
+
+    A lease's hold stands for its calls until they are spend; a cost above what is left
+    (a call over its estimate) empties the hold, never makes it negative.
+    """
+    rows = [{"rid": rid, "cost": cost} for rid, cost in charges if cost > 0]
+    if rows:
+        conn.execute(_CHARGE, rows)
+
+
 def reserved_nanousd(
     conn: Connection, holds: Iterable[Hold], now_ns: int
 ) -> dict[tuple[int, int], int]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from gateway.leases import LEASE_LIFETIME_S
 from store.budgets import BudgetSpec, set_budget
 from store.subjects import find_org, resolve_subject
 from tests.otelspend.helpers import spend_json
@@ -18,7 +19,8 @@ GEMINI = "gemini-2.5-flash"
 
 
 def hard_budget(engine: Engine, user: str, limit_usd: str, window: str = "day") -> int:
-    """A hard budget on one user of org acme; returns its id."""
+    """A hard budget on one user of org acme; returns its id once a running gateway applies
+    it (its leases admit calls under the old budgets for up to LEASE_LIFETIME_S)."""
     with engine.begin() as conn:
         org = find_org(conn, "acme")
         user_id = resolve_subject(conn, org.id, "user", user)
@@ -32,6 +34,7 @@ def hard_budget(engine: Engine, user: str, limit_usd: str, window: str = "day") 
             mode="hard",
         )
         budget, _ = set_budget(conn, spec, "test", "acme")
+    time.sleep(LEASE_LIFETIME_S)
     return budget.id
 
 

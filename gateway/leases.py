@@ -1,0 +1,190 @@
+"""Admission from leased holds: most calls pass the budget check without a store round trip.
+
+The proxy asks the store side (gateway.reservations) for a *lease* per call scope (org,
+workspace, user, key, agent, model): one reservation of up to several calls' worth, held
+in the store like any other hold, so every replica sees it and the counters stay exact.
+The next calls of that scope are admitted from the lease in memory while it has room for
+their estimate; one that does not fit waits for a new lease (one ask per scope at a time),
+which is granted in full, in part (at most half the room left) or refused with the block
+message.  Near a limit a grant is just the asking call's estimate: per-call reservations.
+
+A lease admits calls for at most LEASE_LIFETIME_S (and never past the end of its budgets'
+window), so a budget edit, a raise or a new hard budget applies within that time.  As each
+call is committed the store side charges its cost to the lease's hold; once the lease has
+stopped admitting and its last call has settled, what is left of the hold is released.  A
+call that could not be recorded leaves the hold to its TTL: over-counted for a while,
+never under.  A lease of a crashed process expires by the reservation TTL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from collector_processor.budgets.evaluate import CallScope
+from gateway.reservations import Blocked
+from gateway.store_link import StoreSide
+
+log = logging.getLogger("otelspend.gateway")
+LEASE_LIFETIME_S = 1.0
+LEASE_CALLS = 8  # a scope's first lease is sized for this many calls like the first one
+_SWEEP_S = 0.25
+
+
+@dataclass(slots=True, eq=False)
+class Lease:
+    """One granted reservation and what has been admitted from it."""
+
+    scope: CallScope
+    reservation_id: str | None  # None: no hard budget applies to the scope
+    granted: int
+    until_ns: int  # admits nothing from here
+    charged: int = 0  # estimates of calls in flight + costs of settled calls
+    inflight: int = 0
+    admitted: int = 0  # estimates admitted: sizes the next lease
+    keep: bool = False  # a call could not be recorded: the hold stays until its TTL
+    retired: bool = False
+
+    def fits(self, estimate: int, now_ns: int) -> bool:
+        if self.retired or now_ns >= self.until_ns:
+            return False
+        return self.reservation_id is None or self.granted - self.charged >= estimate
+
+
+@dataclass(slots=True, eq=False)
+class Admission:
+    """A call let through; settle or cancel it exactly once."""
+
+    lease: Lease
+    estimate: int
+    done: bool = False
+
+    @property
+    def lease_id(self) -> str | None:
+        return self.lease.reservation_id
+
+
+class Leases:
+    """Per-process leases of one proxy (event-loop confined: no locks)."""
+
+    def __init__(
+        self,
+        store: StoreSide,
+        *,
+        lifetime_s: float = LEASE_LIFETIME_S,
+        calls_per_lease: int = LEASE_CALLS,
+    ) -> None:
+        if lifetime_s <= 0 or calls_per_lease < 1:
+            raise ValueError("lease lifetime must be > 0 s and calls per lease >= 1")
+        self._store = store
+        self._lifetime_ns = int(lifetime_s * 1e9)
+        self._calls = calls_per_lease
+        self._current: dict[CallScope, Lease] = {}
+        self._asking: dict[CallScope, asyncio.Future[None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+
+    async def admit(self, scope: CallScope, estimate: int) -> Admission | Blocked:
+        """Admit a call of `scope` that may cost up to `estimate` nano-USD, or block it."""
+        if self._sweeper is None:
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+        while True:
+            lease = self._current.get(scope)
+            if lease is not None and lease.fits(estimate, time.time_ns()):
+                return _take(lease, estimate)
+            asking = self._asking.get(scope)
+            if asking is None:
+                return await self._renew(scope, estimate)
+            await asking  # another call of this scope is asking: its lease may fit us too
+
+    def settled(self, admission: Admission, cost: int | None, recorded: bool) -> None:
+        """The call is committed (its cost, None when not billed), or could not be recorded."""
+        if admission.done:
+            return
+        admission.done = True
+        lease = admission.lease
+        lease.inflight -= 1
+        if recorded:
+            lease.charged += (cost or 0) - admission.estimate
+        else:
+            lease.keep = True
+        self._maybe_release(lease)
+
+    def cancelled(self, admission: Admission) -> None:
+        """The call never reached upstream (or came from the cache): nothing was spent."""
+        if admission.done:
+            return
+        admission.done = True
+        admission.lease.inflight -= 1
+        admission.lease.charged -= admission.estimate
+        self._maybe_release(admission.lease)
+
+    async def close(self) -> None:
+        """Retire every lease and wait for the releases (after calls in flight settled)."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        for lease in list(self._current.values()):
+            self._retire(lease)
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _renew(self, scope: CallScope, estimate: int) -> Admission | Blocked:
+        old = self._current.get(scope)
+        want = max(estimate * self._calls, 2 * old.admitted if old else 0)
+        asking: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._asking[scope] = asking
+        try:
+            outcome = await self._store.reserve(scope, estimate, want)
+        finally:
+            del self._asking[scope]
+            asking.set_result(None)
+        if isinstance(outcome, Blocked):
+            return outcome
+        if old is not None:
+            self._retire(old)
+        now = time.time_ns()
+        until = now + self._lifetime_ns
+        if outcome.valid_until_ns:
+            until = min(until, outcome.valid_until_ns)
+        granted = outcome.amount_nanousd if outcome.reservation_id else math.inf
+        lease = Lease(scope, outcome.reservation_id, int(min(granted, 2**62)), until)
+        self._current[scope] = lease
+        return _take(lease, estimate)
+
+    def _retire(self, lease: Lease) -> None:
+        lease.retired = True
+        if self._current.get(lease.scope) is lease:
+            del self._current[lease.scope]
+        self._maybe_release(lease)
+
+    def _maybe_release(self, lease: Lease) -> None:
+        if not lease.retired or lease.inflight or lease.keep or not lease.reservation_id:
+            return
+        rid, lease.reservation_id = lease.reservation_id, None  # released once
+        task = asyncio.get_running_loop().create_task(self._release(rid))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _release(self, reservation_id: str) -> None:
+        try:
+            await self._store.release([reservation_id])
+        except Exception:  # noqa: BLE001 - the hold then ends at its TTL
+            log.exception("could not release gateway lease %s", reservation_id)
+
+    async def _sweep(self) -> None:
+        """Retire leases past their time, so idle scopes give their room back."""
+        while True:
+            await asyncio.sleep(_SWEEP_S)
+            now = time.time_ns()
+            for lease in [x for x in self._current.values() if now >= x.until_ns]:
+                self._retire(lease)
+
+
+def _take(lease: Lease, estimate: int) -> Admission:
+    lease.charged += estimate
+    lease.inflight += 1
+    lease.admitted += estimate
+    return Admission(lease, estimate)
