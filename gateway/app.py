@@ -9,12 +9,9 @@ proxy itself runs in a child process (gateway.front); this process keeps the sto
 from __future__ import annotations
 
 import asyncio
-import logging
-import multiprocessing
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
@@ -25,28 +22,34 @@ from sqlalchemy import Engine
 
 from collector_processor.pipeline import Pipeline
 from gateway.config import PROVIDERS, GatewayConfig
-from gateway.front import run_front
 from gateway.proxy import GatewayProxy
 from gateway.record import CallRecorder
 from gateway.reservations import Reserver
 from gateway.routes import ANTHROPIC, OPENAI, Route, gemini_route
 from gateway.store_link import LinkServer, LocalStore
+from gateway.supervise import ProxyProcess
 from store.writer import StoreWriter
 
-log = logging.getLogger("otelspend.gateway")
-_START_TIMEOUT_S = 60.0
-_STOP_TIMEOUT_S = 120.0  # calls in flight finish first; streams can be long
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @dataclass
 class RunningGateway:
-    """A listening gateway; `port` is the bound one (useful when 0 was asked)."""
+    """A listening gateway: its proxy process and the store side that process talks to."""
 
     host: str
-    port: int
-    process: BaseProcess
+    proxy: ProxyProcess
     _closers: list[Callable[[], Any]] = field(default_factory=list)
+
+    @property
+    def port(self) -> int:
+        """The port the proxy listens on (the bound one when 0 was asked)."""
+        return self.proxy.port
+
+    @property
+    def process(self) -> BaseProcess | None:
+        """The proxy's current process."""
+        return self.proxy.process
 
     @property
     def url(self) -> str:
@@ -56,13 +59,7 @@ class RunningGateway:
     async def stop(self) -> None:
         """Stop the proxy process (it finishes and settles calls in flight), then the store
         side it was talking to."""
-        if self.process.is_alive():
-            self.process.terminate()  # SIGTERM: the proxy's orderly stop
-            await asyncio.to_thread(self.process.join, _STOP_TIMEOUT_S)
-            if self.process.is_alive():
-                log.error("gateway proxy process did not stop in %s s; killing it", _STOP_TIMEOUT_S)
-                self.process.kill()
-                await asyncio.to_thread(self.process.join, 5)
+        await self.proxy.stop()
         for close in self._closers:
             result = close()
             if asyncio.iscoroutine(result):
@@ -124,25 +121,12 @@ async def start_gateway(
 ) -> RunningGateway:
     """Start the proxy process and the store side it talks to; returns once it listens."""
     reserver = Reserver(engine, ttl_s=cfg.reservation_ttl_s, request_hint=cfg.request_hint)
-    store = LocalStore(reserver, CallRecorder(pipeline, writer))
-    loop = asyncio.get_running_loop()
-    ready: asyncio.Future[int] = loop.create_future()
-    link = LinkServer(store, lambda port: None if ready.done() else ready.set_result(port))
     folder = tempfile.mkdtemp(prefix="otelspend-gateway-")
     path = os.path.join(folder, "store.sock")
+    proxy = ProxyProcess(cfg, engine.url.render_as_string(hide_password=False), path)
+    link = LinkServer(LocalStore(reserver, CallRecorder(pipeline, writer)), proxy.ready)
     await link.start(path)
-    db_url = engine.url.render_as_string(hide_password=False)
-    level = logging.getLogger().getEffectiveLevel()
-    # forkserver: a clean single-threaded parent to fork from (this process has threads),
-    # with the proxy's modules imported once, so a proxy starts in milliseconds.
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["gateway.front"])
-    proc = ctx.Process(
-        target=run_front, args=(cfg, db_url, path, level), name="otelspend-gateway-proxy",
-        daemon=True,
-    )  # fmt: skip
-    proc.start()
-    running = RunningGateway(cfg.host, 0, proc)
+    running = RunningGateway(cfg.host, proxy)
 
     async def stop_store_side() -> None:
         await link.close()
@@ -151,22 +135,8 @@ async def start_gateway(
 
     running._closers += [stop_store_side]
     try:
-        running.port = await _until_ready(ready, proc)
+        await proxy.start()
     except BaseException:
         await running.stop()
         raise
     return running
-
-
-async def _until_ready(ready: asyncio.Future[int], proc: BaseProcess) -> int:
-    deadline = time.monotonic() + _START_TIMEOUT_S
-    while not ready.done():
-        if not proc.is_alive():
-            raise RuntimeError(
-                f"the gateway's proxy process exited (code {proc.exitcode}) before listening;"
-                " its log above says why"
-            )
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the gateway's proxy did not listen within {_START_TIMEOUT_S} s")
-        await asyncio.wait([ready], timeout=0.05)
-    return ready.result()

@@ -156,8 +156,10 @@ def _read(path: str) -> dict[str, Any]:
 
 
 def _scalars(data: Mapping[str, Any]) -> dict[str, Any]:
-    names = ("default_output_tokens", "reservation_ttl_s", "lease_s", "cache", "cache_ttl_s")
-    names += ("block_status",)
+    names = (
+        "default_output_tokens", "reservation_ttl_s", "lease_s", "cache", "cache_ttl_s",
+        "block_status",
+    )  # fmt: skip
     return {k: data[k] for k in names if k in data}
 
 

@@ -106,6 +106,7 @@ class LinkServer:
         self._on_ready = on_ready
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._connections: dict[asyncio.Task[Any], asyncio.StreamWriter] = {}
         self._verbs: dict[str, Callable[..., Awaitable[Any]]] = {
             "reserve": store.reserve,
             "record": store.record,
@@ -116,13 +117,19 @@ class LinkServer:
         self._server = await asyncio.start_unix_server(self._serve, path=path)
 
     async def close(self) -> None:
-        """Stop listening and finish every request in flight."""
+        """Stop listening, finish every request in flight, close the connections."""
         if self._server is not None:
             self._server.close()
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        for writer in self._connections.values():
+            writer.close()
+        await asyncio.gather(*self._connections, return_exceptions=True)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        me = asyncio.current_task()
+        assert me is not None
+        self._connections[me] = writer
         try:
             while True:
                 frame = await read_frame(reader)
@@ -138,6 +145,7 @@ class LinkServer:
             while self._tasks:
                 await asyncio.gather(*list(self._tasks), return_exceptions=True)
             writer.close()
+            del self._connections[me]
 
     async def _answer(self, writer: asyncio.StreamWriter, frame: tuple[Any, ...]) -> None:
         rid, verb, *args = frame

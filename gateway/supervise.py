@@ -1,0 +1,107 @@
+"""The gateway's proxy process (gateway.front): started, watched, restarted, stopped.
+
+It is forked from a forkserver (a clean single-threaded parent, since this process has
+threads) with the proxy's modules imported once, so a proxy starts in milliseconds.  If it
+dies while the gateway runs (killed, out of memory), it is started again after a second and
+the gateway keeps its port; calls in flight on the dead process are lost to their clients,
+and their holds end by TTL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import multiprocessing
+import time
+from multiprocessing.process import BaseProcess
+
+from gateway.config import GatewayConfig
+from gateway.front import run_front
+
+log = logging.getLogger("otelspend.gateway")
+START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 120.0  # calls in flight finish first; streams can be long
+_RESTART_DELAY_S = 1.0
+
+
+class ProxyProcess:
+    """One proxy child; `port` is where it listens (the asked port, or the bound one if 0)."""
+
+    def __init__(self, cfg: GatewayConfig, db_url: str, link_path: str) -> None:
+        self._cfg = cfg
+        self._args = (db_url, link_path, logging.getLogger().getEffectiveLevel())
+        self._ready: asyncio.Future[int] | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.process: BaseProcess | None = None
+        self.port = cfg.port
+        self.restarts = 0
+
+    def ready(self, port: int) -> None:
+        """The child listens (it said so over the link)."""
+        if self._ready is not None and not self._ready.done():
+            self._ready.set_result(port)
+
+    async def start(self) -> None:
+        """Start the child and wait until it listens; then watch it."""
+        await self._spawn()
+        self._watcher = asyncio.get_running_loop().create_task(self._watch())
+
+    async def stop(self) -> None:
+        """SIGTERM (the proxy's orderly stop: calls in flight finish and settle), then wait."""
+        self._stopping = True
+        proc = self.process
+        if proc is not None and proc.is_alive():
+            proc.terminate()
+            await asyncio.to_thread(proc.join, STOP_TIMEOUT_S)
+            if proc.is_alive():
+                log.error("gateway proxy process did not stop in %s s; killing it", STOP_TIMEOUT_S)
+                proc.kill()
+                await asyncio.to_thread(proc.join, 5)
+        if self._watcher is not None:
+            await asyncio.gather(self._watcher, return_exceptions=True)
+
+    async def _spawn(self) -> None:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["gateway.front"])
+        self._ready = asyncio.get_running_loop().create_future()
+        cfg = self._cfg
+        if self.port:  # a restart keeps the port even when 0 (any) was asked at first
+            cfg = dataclasses.replace(cfg, port=self.port)
+        proc = ctx.Process(
+            target=run_front, args=(cfg, *self._args), name="otelspend-gateway-proxy",
+            daemon=True,
+        )  # fmt: skip
+        proc.start()
+        self.process = proc
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not self._ready.done():
+            if not proc.is_alive():
+                raise RuntimeError(
+                    f"the gateway's proxy process exited (code {proc.exitcode}) before"
+                    " listening; its log above says why"
+                )
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"the gateway's proxy did not listen within {START_TIMEOUT_S} s")
+            await asyncio.wait([self._ready], timeout=0.05)
+        self.port = self._ready.result()
+
+    async def _watch(self) -> None:
+        while not self._stopping:
+            proc = self.process
+            assert proc is not None
+            await asyncio.to_thread(proc.join)
+            if self._stopping:
+                return
+            log.error(
+                "gateway proxy process exited unexpectedly (code %s); starting it again",
+                proc.exitcode,
+            )
+            await asyncio.sleep(_RESTART_DELAY_S)
+            try:
+                await self._spawn()
+                self.restarts += 1
+            except Exception:  # noqa: BLE001 - keep trying: the gateway must come back
+                log.exception("could not restart the gateway proxy process")
