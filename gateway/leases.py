@@ -6,7 +6,9 @@ in the store like any other hold, so every replica sees it and the counters stay
 The next calls of that scope are admitted from the lease in memory while it has room for
 their estimate; one that does not fit waits for a new lease (one ask per scope at a time),
 which is granted in full, in part (at most half the room left) or refused with the block
-message.  Near a limit a grant is just the asking call's estimate: per-call reservations.
+message.  A busy scope's next lease is asked ahead, when three quarters of the lifetime
+have passed or a quarter of the room is left, so its calls rarely wait.  Near a limit a
+grant is just the asking call's estimate: per-call reservations.
 
 A lease admits calls for at most LEASE_LIFETIME_S (and never past the end of its budgets'
 window), so a budget edit, a raise or a new hard budget applies within that time.  As each
@@ -22,7 +24,9 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from collector_processor.budgets.evaluate import CallScope
 from gateway.reservations import Blocked
@@ -42,6 +46,7 @@ class Lease:
     reservation_id: str | None  # None: no hard budget applies to the scope
     granted: int
     until_ns: int  # admits nothing from here
+    renew_ns: int  # from here (or when a quarter is left) the next lease is asked ahead
     charged: int = 0  # estimates of calls in flight + costs of settled calls
     inflight: int = 0
     admitted: int = 0  # estimates admitted: sizes the next lease
@@ -52,6 +57,11 @@ class Lease:
         if self.retired or now_ns >= self.until_ns:
             return False
         return self.reservation_id is None or self.granted - self.charged >= estimate
+
+    def running_low(self, now_ns: int) -> bool:
+        if now_ns >= self.renew_ns:
+            return True
+        return self.reservation_id is not None and 4 * (self.granted - self.charged) < self.granted
 
 
 @dataclass(slots=True, eq=False)
@@ -92,12 +102,16 @@ class Leases:
         if self._sweeper is None:
             self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
         while True:
+            now = time.time_ns()
             lease = self._current.get(scope)
-            if lease is not None and lease.fits(estimate, time.time_ns()):
+            if lease is not None and lease.fits(estimate, now):
+                if lease.running_low(now) and scope not in self._asking:
+                    self._spawn(self._ask_ahead(scope, estimate))
                 return _take(lease, estimate)
             asking = self._asking.get(scope)
             if asking is None:
-                return await self._renew(scope, estimate)
+                outcome = await self._renew(scope, estimate)
+                return outcome if isinstance(outcome, Blocked) else _take(outcome, estimate)
             await asking  # another call of this scope is asking: its lease may fit us too
 
     def settled(self, admission: Admission, cost: int | None, recorded: bool) -> None:
@@ -131,7 +145,15 @@ class Leases:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def _renew(self, scope: CallScope, estimate: int) -> Admission | Blocked:
+    async def _ask_ahead(self, scope: CallScope, estimate: int) -> None:
+        """The next lease, asked while the current one still admits (no call waits for it).
+        A refusal is left for the call that no longer fits to hear."""
+        try:
+            await self._renew(scope, estimate)
+        except Exception:  # noqa: BLE001 - the next call that does not fit asks again
+            log.exception("could not renew a gateway lease ahead of time")
+
+    async def _renew(self, scope: CallScope, estimate: int) -> Lease | Blocked:
         old = self._current.get(scope)
         want = max(estimate * self._calls, 2 * old.admitted if old else 0)
         asking: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -149,10 +171,11 @@ class Leases:
         until = now + self._lifetime_ns
         if outcome.valid_until_ns:
             until = min(until, outcome.valid_until_ns)
+        renew = now + self._lifetime_ns * 3 // 4
         granted = outcome.amount_nanousd if outcome.reservation_id else math.inf
-        lease = Lease(scope, outcome.reservation_id, int(min(granted, 2**62)), until)
+        lease = Lease(scope, outcome.reservation_id, int(min(granted, 2**62)), until, renew)
         self._current[scope] = lease
-        return _take(lease, estimate)
+        return lease
 
     def _retire(self, lease: Lease) -> None:
         lease.retired = True
@@ -164,7 +187,10 @@ class Leases:
         if not lease.retired or lease.inflight or lease.keep or not lease.reservation_id:
             return
         rid, lease.reservation_id = lease.reservation_id, None  # released once
-        task = asyncio.get_running_loop().create_task(self._release(rid))
+        self._spawn(self._release(rid))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

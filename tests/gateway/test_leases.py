@@ -88,12 +88,12 @@ def test_calls_of_a_scope_share_a_lease_and_its_hold_shrinks_as_they_settle(
             adm = await leases.admit(_scope(world), EST)
             assert isinstance(adm, Admission)
             await _settle(store, leases, adm, EST // 2)
-        # 8 estimates' worth first: 15 calls fit, as each settles at half its estimate; then
-        # twice what that lease admitted (30 estimates) takes the last 5.  2 asks, not 20.
+        # 8 estimates' worth first; when a quarter of it is left the next lease, twice what
+        # the first admitted, is asked ahead and takes the rest.  2 asks, not 20.
         assert store.asks == 2
         lease = adm.lease
-        assert lease.granted == 30 * EST
-        assert _held(world) == lease.granted - lease.charged == lease.granted - 5 * EST // 2
+        assert lease.granted >= 2 * 13 * EST
+        assert _held(world) == lease.granted - lease.charged
 
     _run(world, body)
     assert _held(world) == 0  # closing released what was left
@@ -185,3 +185,27 @@ def test_a_lease_ends_with_its_budgets_window(world: World) -> None:
     assert isinstance(grant, Reserved)
     next_hour = (time.time_ns() // 3_600_000_000_000 + 1) * 3_600_000_000_000
     assert grant.valid_until_ns == next_hour
+
+
+def test_a_busy_scope_never_waits_for_its_next_lease(world: World) -> None:
+    world.budget("user", "alice", "day", 100.0, mode="hard")
+
+    async def body(store: _Counting, leases: Leases) -> None:
+        first = await leases.admit(_scope(world), EST)
+        assert isinstance(first, Admission)
+        leases.cancelled(first)
+        waited = 0
+        for _ in range(60):  # 0.6 s of calls: three lease lifetimes
+            await asyncio.sleep(0.01)
+            call = leases.admit(_scope(world), EST)
+            try:
+                call.send(None)  # admitted without suspending: no round trip
+            except StopIteration as done:
+                assert isinstance(done.value, Admission)
+                leases.cancelled(done.value)
+            else:
+                waited += 1
+                call.close()
+        assert waited == 0 and store.asks >= 3  # renewed ahead, never in a call's path
+
+    _run(world, body, lifetime_s=0.2)
