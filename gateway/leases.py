@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 from collector_processor.budgets.evaluate import CallScope
-from gateway.reservations import Blocked
+from gateway.reservations import Blocked, Reserved
 from gateway.store_link import StoreSide
 
 log = logging.getLogger("otelspend.gateway")
@@ -93,7 +92,7 @@ class Leases:
         self._lifetime_ns = int(lifetime_s * 1e9)
         self._calls = calls_per_lease
         self._current: dict[CallScope, Lease] = {}
-        self._asking: dict[CallScope, asyncio.Future[None]] = {}
+        self._asking: dict[CallScope, asyncio.Future[Lease | Blocked]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -106,13 +105,17 @@ class Leases:
             lease = self._current.get(scope)
             if lease is not None and lease.fits(estimate, now):
                 if lease.running_low(now) and scope not in self._asking:
-                    self._spawn(self._ask_ahead(scope, estimate))
+                    self._ask(scope, estimate)  # ahead: nobody waits for it
                 return _take(lease, estimate)
             asking = self._asking.get(scope)
-            if asking is None:
-                outcome = await self._renew(scope, estimate)
-                return outcome if isinstance(outcome, Blocked) else _take(outcome, estimate)
-            await asking  # another call of this scope is asking: its lease may fit us too
+            if asking is not None:  # another call of this scope is asking: it may fit us too
+                await asyncio.wait([asking])
+                continue
+            outcome = await asyncio.shield(self._ask(scope, estimate))  # others may wait on it
+            if isinstance(outcome, Blocked):
+                return outcome
+            if outcome.fits(estimate, time.time_ns()):
+                return _take(outcome, estimate)
 
     def settled(self, admission: Admission, cost: int | None, recorded: bool) -> None:
         """The call is committed (its cost, None when not billed), or could not be recorded."""
@@ -145,35 +148,46 @@ class Leases:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def _ask_ahead(self, scope: CallScope, estimate: int) -> None:
-        """The next lease, asked while the current one still admits (no call waits for it).
-        A refusal is left for the call that no longer fits to hear."""
-        try:
-            await self._renew(scope, estimate)
-        except Exception:  # noqa: BLE001 - the next call that does not fit asks again
-            log.exception("could not renew a gateway lease ahead of time")
-
-    async def _renew(self, scope: CallScope, estimate: int) -> Lease | Blocked:
-        old = self._current.get(scope)
-        want = max(estimate * self._calls, 2 * old.admitted if old else 0)
-        asking: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    def _ask(self, scope: CallScope, estimate: int) -> asyncio.Future[Lease | Blocked]:
+        """Start asking for the scope's next lease; one ask per scope at a time."""
+        asking: asyncio.Future[Lease | Blocked] = asyncio.get_running_loop().create_future()
+        asking.add_done_callback(_observe)
         self._asking[scope] = asking
+        self._spawn(self._asking_task(scope, estimate, asking))
+        return asking
+
+    async def _asking_task(
+        self, scope: CallScope, estimate: int, asking: asyncio.Future[Lease | Blocked]
+    ) -> None:
+        last = self._current.get(scope)
+        want = max(estimate * self._calls, 2 * last.admitted if last else 0)
         try:
             outcome = await self._store.reserve(scope, estimate, want)
-        finally:
+        except Exception as exc:  # noqa: BLE001 - the caller (if any) hears of it
+            log.warning("could not get a gateway lease: %s", exc)
+            if self._asking.get(scope) is asking:
+                del self._asking[scope]
+            asking.set_exception(exc)
+            return
+        if self._asking.get(scope) is asking:
             del self._asking[scope]
-            asking.set_result(None)
         if isinstance(outcome, Blocked):
-            return outcome
-        if old is not None:
-            self._retire(old)
+            asking.set_result(outcome)
+        else:
+            asking.set_result(self._install(scope, outcome))
+
+    def _install(self, scope: CallScope, grant: Reserved) -> Lease:
+        """Make a grant its scope's current lease; the one before stops admitting."""
+        last = self._current.get(scope)
+        if last is not None:
+            self._retire(last)
         now = time.time_ns()
         until = now + self._lifetime_ns
-        if outcome.valid_until_ns:
-            until = min(until, outcome.valid_until_ns)
+        if grant.valid_until_ns:
+            until = min(until, grant.valid_until_ns)
         renew = now + self._lifetime_ns * 3 // 4
-        granted = outcome.amount_nanousd if outcome.reservation_id else math.inf
-        lease = Lease(scope, outcome.reservation_id, int(min(granted, 2**62)), until, renew)
+        granted = grant.amount_nanousd if grant.reservation_id else 2**62
+        lease = Lease(scope, grant.reservation_id, granted, until, renew)
         self._current[scope] = lease
         return lease
 
@@ -207,6 +221,12 @@ class Leases:
             now = time.time_ns()
             for lease in [x for x in self._current.values() if now >= x.until_ns]:
                 self._retire(lease)
+
+
+def _observe(asking: asyncio.Future[Lease | Blocked]) -> None:
+    """Mark an ask's failure as seen (an ask ahead has no caller; the failure was logged)."""
+    if not asking.cancelled():
+        asking.exception()
 
 
 def _take(lease: Lease, estimate: int) -> Admission:
