@@ -51,6 +51,7 @@ class Lease:
     admitted: int = 0  # estimates admitted: sizes the next lease
     keep: bool = False  # a call could not be recorded: the hold stays until its TTL
     retired: bool = False
+    ask_ahead: bool = True  # False once an ask ahead was refused or failed: no ask per call
 
     def fits(self, estimate: int, now_ns: int) -> bool:
         if self.retired or now_ns >= self.until_ns:
@@ -58,6 +59,8 @@ class Lease:
         return self.reservation_id is None or self.granted - self.charged >= estimate
 
     def running_low(self, now_ns: int) -> bool:
+        if not self.ask_ahead:
+            return False
         if now_ns >= self.renew_ns:
             return True
         return self.reservation_id is not None and 4 * (self.granted - self.charged) < self.granted
@@ -167,11 +170,15 @@ class Leases:
             log.warning("could not get a gateway lease: %s", exc)
             if self._asking.get(scope) is asking:
                 del self._asking[scope]
+            if last is not None:
+                last.ask_ahead = False
             asking.set_exception(exc)
             return
         if self._asking.get(scope) is asking:
             del self._asking[scope]
         if isinstance(outcome, Blocked):
+            if last is not None:  # the current lease admits what it still can, then a
+                last.ask_ahead = False  # call that does not fit asks (and hears why)
             asking.set_result(outcome)
         else:
             asking.set_result(self._install(scope, outcome))

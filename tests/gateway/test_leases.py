@@ -209,3 +209,25 @@ def test_a_busy_scope_never_waits_for_its_next_lease(world: World) -> None:
         assert waited == 0 and store.asks >= 3  # renewed ahead, never in a call's path
 
     _run(world, body, lifetime_s=0.2)
+
+
+def test_a_refused_ask_ahead_is_not_repeated_for_every_call(world: World) -> None:
+    world.budget("user", "alice", "day", 1.0, mode="hard")  # 100 estimates
+
+    async def body(store: _Counting, leases: Leases) -> None:
+        first = await leases.admit(_scope(world), EST)
+        assert isinstance(first, Admission) and first.lease.granted == 8 * EST
+        other = await asyncio.wrap_future(store.reserver.submit(_scope(world), 92 * EST))
+        assert isinstance(other, Reserved)  # another replica took the rest
+        admitted = [first]
+        await asyncio.sleep(0.32)  # past 3/4 of the lease's 0.4 s: every call asks ahead...
+        for _ in range(6):
+            adm = await leases.admit(_scope(world), EST)
+            assert isinstance(adm, Admission) and adm.lease is first.lease
+            admitted.append(adm)
+            await asyncio.sleep(0.005)  # let an ask ahead run
+        assert store.asks == 2  # ...until one is refused: the first lease, one ask ahead
+        for adm in admitted:
+            leases.cancelled(adm)
+
+    _run(world, body, lifetime_s=0.4)
