@@ -124,20 +124,33 @@ def _setup_store(db: str) -> str:
     return key
 
 
-def _admission(gw: str) -> None:
-    """Mean time the gateway spent before forwarding (auth, estimate, reservation), from its
-    own /metrics, over every call of the scenario (warm-up included)."""
+def _overhead(gw: str) -> tuple[float, float, dict[float, float]]:
+    """The gateway's own overhead histogram (auth, estimate, lease): sum, count, buckets."""
     import httpx
 
     total = count = 0.0
+    buckets: dict[float, float] = {}
     for line in httpx.get(gw + "/metrics", timeout=10).text.splitlines():
-        if line.startswith("otelspend_gateway_overhead_seconds_sum"):
-            total += float(line.rsplit(" ", 1)[1])
-        elif line.startswith("otelspend_gateway_overhead_seconds_count"):
-            count += float(line.rsplit(" ", 1)[1])
+        name, _, value = line.rpartition(" ")
+        if name.startswith("otelspend_gateway_overhead_seconds_sum"):
+            total += float(value)
+        elif name.startswith("otelspend_gateway_overhead_seconds_count"):
+            count += float(value)
+        elif name.startswith("otelspend_gateway_overhead_seconds_bucket"):
+            le = float(name.split('le="')[1].split('"')[0])
+            buckets[le] = buckets.get(le, 0.0) + float(value)
+    return total, count, buckets
+
+
+def _admission(before: tuple[float, float, dict[float, float]], gw: str) -> None:
+    """Mean admission time over the measured rounds, and the bucket holding its p99."""
+    total, count, buckets = _overhead(gw)
+    total, count = total - before[0], count - before[1]
     if count:
-        print(f"admission (auth, estimate, reservation) mean {total / count * 1000:.2f} ms "
-              f"over {count:.0f} calls")  # fmt: skip
+        left = {le: n - before[2].get(le, 0.0) for le, n in buckets.items()}
+        p99 = next(le for le, n in sorted(left.items()) if n >= 0.99 * count)
+        print(f"admission (auth, estimate, lease) mean {total / count * 1000:.2f} ms, "
+              f"p99 <= {p99 * 1000:g} ms, over {count:.0f} calls")  # fmt: skip
 
 
 def _pct(xs: list[float], q: float) -> float:
@@ -183,7 +196,6 @@ def _scenario(args: argparse.Namespace, delay_ms: int) -> None:
         _wait(up + "/v1/models")
         _wait(gw + "/health")
         _run(args, up, gw, key, delay_ms)
-        _admission(gw)
     finally:
         for p in procs:
             p.terminate()
@@ -196,6 +208,7 @@ def _run(args: argparse.Namespace, up: str, gw: str, key: str, delay_ms: int) ->
     targets = {"direct": [up, up], "gateway": [gw + "/anthropic", gw + "/openai"]}
     asyncio.run(_round(targets["gateway"], headers, 64, args.clients))  # warm up both
     asyncio.run(_round(targets["direct"], headers, 64, args.clients))
+    warm = _overhead(gw)
     stats: dict[str, list[tuple[float, float, float]]] = {"direct": [], "gateway": []}
     for r in range(args.rounds):
         for name in ("direct", "gateway") if r % 2 == 0 else ("gateway", "direct"):
@@ -217,6 +230,7 @@ def _run(args: argparse.Namespace, up: str, gw: str, key: str, delay_ms: int) ->
           f"added_p99_ms={added99:.2f} "
           f"throughput_ratio={ratio:.2f} clients={args.clients} requests={args.requests} "
           f"rounds={args.rounds}")  # fmt: skip
+    _admission(warm, gw)
 
 
 if __name__ == "__main__":
