@@ -33,6 +33,7 @@ from store.tables import (
     User,
     utcnow,
 )
+from store.usage_fill import fill_usage
 
 if TYPE_CHECKING:
     from store.writer import WriteBatch
@@ -166,7 +167,11 @@ def _write_calls(
         if r["granularity"] == "call" and r["session_id"]
     }
     _unbill_aggregates(conn, sessions, deltas)
-    _enrich_duplicates(conn, [r for r in rows if r["call_id"] not in inserted] + extras)
+    again = [r for r in rows if r["call_id"] not in inserted] + extras
+    for before, after in fill_usage(conn, again):
+        _add_deltas(deltas, [before], -1)
+        _add_deltas(deltas, [after], +1)
+    _enrich_duplicates(conn, again)
     duplicates = sum(1 for r in new_rows if r["duplicate_of"])
     return WriteCounts(len(new_rows), len(calls) - len(new_rows), duplicates)
 

@@ -97,8 +97,24 @@ def test_details_event_and_its_usage_less_span_count_once(live_server: LiveServe
     row = model_row(db)
     assert (row["calls"], row["unpriced_calls"], row["cost_nanousd"]) == (1, 0, 4_500_000)
 
-    # The other order: the usage-less span first.  The event is the same call: no second one.
+    # The other order: the usage-less span first (stored unpriced), then the event: the same
+    # call, no second one, and it takes the event's usage and price; a resend changes nothing.
     later = chat_span(5, **NO_USAGE)
     assert post(ep, "traces", request(later), key=key, content_type=PB)[0] == 200
-    assert post(ep, "logs", details_event(later, 1000, 100), key=key, content_type=PB)[0] == 200
-    assert model_row(db)["calls"] == 2
+    assert model_row(db)["unpriced_calls"] == 1
+    for _ in range(2):
+        assert post(ep, "logs", details_event(later, 1000, 100), key=key, content_type=PB)[0] == 200
+        row = model_row(db)
+        assert (row["calls"], row["unpriced_calls"], row["cost_nanousd"]) == (2, 0, 9_000_000)
+        assert (row["input_tokens"], row["output_tokens"]) == (2000, 200)
+    engine = make_engine(db)
+    try:
+        with engine.connect() as conn:
+            stored = conn.execute(
+                select(CALLS.c.cost_nanousd, CALLS.c.unpriced_reason, CALLS.c.match_key).where(
+                    CALLS.c.span_id == later.span_id.hex()
+                )
+            ).one()
+    finally:
+        engine.dispose()
+    assert stored[:2] == (4_500_000, "") and stored[2] is not None  # matchable from now on
