@@ -27,7 +27,7 @@ from gateway.estimate import estimate, set_max_output
 from gateway.leases import Admission, Leases
 from gateway.metrics import GatewayMetrics
 from gateway.providers.common import DROP_RESPONSE_HEADERS, Usage, forward_headers, parse_json
-from gateway.record import CallFacts, Trace, agent_from_user_agent
+from gateway.record import CallFacts, Trace, agent_from_user_agent, session_header
 from gateway.reservations import Blocked
 from gateway.routes import Route
 from gateway.settle import Settler, billed_usage, priced_estimate
@@ -220,7 +220,7 @@ class GatewayProxy:
             p.key, PROVIDERS[p.route.provider].NAME, p.route.operation, p.model, Usage(),
             p.trace, p.start_ns, 0, up_start_ns, time.time_ns(), url, status,
             request.headers.get("User-Agent", ""), False,
-            p.admission.estimate if p.admission else 0,
+            p.admission.estimate if p.admission else 0, session_header(request.headers),
         )  # fmt: skip
 
     async def _relay_body(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,8 @@ _SPAN_KIND_CLIENT = 3
 _RESOURCE = {"service.name": SERVICE_NAME}
 _QUEUE_FULL_RETRY_S = 0.05
 _QUEUE_FULL_TRIES = 200  # ~10 s: a call already made upstream must be recorded, not dropped
+_SESSION_HEADERS = ("x-claude-code-session-id", "session-id")
+_MAX_SESSION_CHARS = 128
 _AGENTS = (
     ("claude-cli", n.CLAUDE_CODE_AGENT),
     ("codex", n.CODEX_AGENT),
@@ -77,11 +80,24 @@ class CallFacts:
     user_agent: str = ""
     abandoned: bool = False
     reserved_nanousd: int = 0
+    session_id: str = ""  # the client's session, when its requests name it (session_header)
 
 
 def _span_id() -> str:
     """A random non-zero span id; like the OTel SDK, ids need not be cryptographic."""
     return f"{random.getrandbits(63) + 1:016x}"
+
+
+def session_header(headers: Mapping[str, str]) -> str:
+    """The coding agent's session id from its request headers ("" when it sends none):
+    Claude Code's X-Claude-Code-Session-Id and Codex's session-id carry the id its telemetry
+    reports, so the gateway's record and the CLI's own records of a call agree on the session
+    (and a session's metric aggregate is not billed beside the gateway's calls)."""
+    for name in _SESSION_HEADERS:
+        value = headers.get(name, "").strip()
+        if value:
+            return value[:_MAX_SESSION_CHARS]
+    return ""
 
 
 def agent_from_user_agent(user_agent: str) -> str:
@@ -141,6 +157,7 @@ def _llm_call(f: CallFacts) -> LlmCall:
         reasoning_tokens=min(u.reasoning_tokens, u.output_tokens),
         trace_id=f.trace.trace_id,
         span_id=f.trace.span_id,
+        session_id=f.session_id,
         agent_name=agent_from_user_agent(f.user_agent),
         service_name=SERVICE_NAME,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,6 +65,43 @@ def test_claude_code_via_the_gateway_counts_each_call_once(
     _one_call_with_the_gateway_credential(upstream)
     alice = (1, "0.012600")
     assert_spend(live, {"user": {"alice": alice}, "key": {keys["alice"]: alice}})
+
+
+def test_claude_code_exporting_only_metrics_via_the_gateway_counts_each_call_once(
+    installed: clis.InstalledClis, served: tuple[LiveServer, StandinUpstream], tmp_path: Path
+) -> None:
+    # Logs and traces turned off: the CLI's only record is its session's metric aggregate,
+    # which has no per-call tokens to match.  The gateway's record names the same session
+    # (X-Claude-Code-Session-Id), so the aggregate is superseded, not billed beside it.
+    live, upstream = served
+    keys = onboard("claude-code", live, tmp_path / "bundles", *_via(live))
+    settings = tmp_path / "bundles" / "alice" / "managed-settings.json"
+    doc = json.loads(settings.read_text())
+    doc["env"].update(OTEL_LOGS_EXPORTER="none", OTEL_TRACES_EXPORTER="none")
+    settings.write_text(json.dumps(doc))
+    home, work = scratch_home(tmp_path)
+    env = clis.base_env(home, installed.bin_dir)
+    argv = [installed.path("claude"), "-p", "say hi", "--model", "claude-sonnet-4-5",
+            "--settings", str(settings)]  # fmt: skip
+    done = clis.run_cli(argv, env, work)
+    assert done.returncode == 0 and "Hi! How can I help?" in done.stdout, done.stderr
+    _one_call_with_the_gateway_credential(upstream)
+    assert wait_for_aggregate(live)
+    alice = (1, "0.012600")
+    assert_spend(live, {"user": {"alice": alice}, "key": {keys["alice"]: alice}})
+
+
+def wait_for_aggregate(live: LiveServer, timeout_s: float = 30) -> bool:
+    """True once the CLI's metric aggregate is stored (billed or not)."""
+    engine = live.running.engine
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            sql = "SELECT count(*) FROM llm_calls WHERE granularity = 'aggregate'"
+            if conn.exec_driver_sql(sql).scalar_one():
+                return True
+        time.sleep(0.2)
+    return False
 
 
 def test_codex_via_the_gateway_counts_each_call_once(
