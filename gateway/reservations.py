@@ -316,7 +316,8 @@ def block_text(s: BudgetState, who: str, held: int, estimate: int, zone: str, no
     else:
         state = (
             f"cannot take this call: spent ${usd(s.spent_nanousd)} of ${usd(s.limit_nanousd)}, "
-            f"${usd(held)} held by calls in flight, this call may cost up to ${usd(estimate)}"
+            f"${usd(held)} held by the gateway for calls in flight, this call may cost up to "
+            f"${usd(estimate)}"
         )
     local = s.resets_at.astimezone(ZoneInfo(zone))
     minutes = max(int((s.resets_at - now).total_seconds()) // 60, 0)
