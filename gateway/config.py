@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.estimate import DEFAULT_OUTPUT_TOKENS
-from gateway.leases import LEASE_LIFETIME_S
+from gateway.leases import KEEP_WARM_S, LEASE_LIFETIME_S
 from gateway.providers import anthropic, gemini, openai
 from gateway.reservations import DEFAULT_RESERVATION_TTL_S
 
@@ -80,6 +80,8 @@ class GatewayConfig:
     # How long a lease admits calls (gateway.leases): budget edits reach a running gateway
     # within this time.
     lease_s: float = LEASE_LIFETIME_S
+    # A scope that made a call this recently keeps a lease ready while idle (0: never).
+    lease_keep_warm_s: float = KEEP_WARM_S
     cache: bool = False
     cache_ttl_s: float = DEFAULT_CACHE_TTL_S
     block_status: int = DEFAULT_BLOCK_STATUS
@@ -90,6 +92,9 @@ class GatewayConfig:
             raise ValueError(f"gateway port must be 0..65535, got {self.port}")
         if not 0 < self.lease_s <= 60:
             raise ValueError(f"gateway lease_s must be in (0, 60] seconds, got {self.lease_s}")
+        if not 0 <= self.lease_keep_warm_s <= 3600:
+            warm = self.lease_keep_warm_s
+            raise ValueError(f"gateway lease_keep_warm_s must be in [0, 3600] seconds, got {warm}")
         if self.default_output_tokens < 1:
             raise ValueError("default output tokens must be >= 1")
         if not 400 <= self.block_status <= 599:
@@ -157,8 +162,8 @@ def _read(path: str) -> dict[str, Any]:
 
 def _scalars(data: Mapping[str, Any]) -> dict[str, Any]:
     names = (
-        "default_output_tokens", "reservation_ttl_s", "lease_s", "cache", "cache_ttl_s",
-        "block_status",
+        "default_output_tokens", "reservation_ttl_s", "lease_s", "lease_keep_warm_s", "cache",
+        "cache_ttl_s", "block_status",
     )  # fmt: skip
     return {k: data[k] for k in names if k in data}
 

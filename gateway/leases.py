@@ -7,7 +7,8 @@ The next calls of that scope are admitted from the lease in memory while it has 
 their estimate; one that does not fit waits for a new lease (one ask per scope at a time),
 which is granted in full, in part (at most half the room left) or refused with the block
 message.  A busy scope's next lease is asked ahead, when three quarters of the lifetime
-have passed or a quarter of the room is left, so its calls rarely wait.  Near a limit a
+have passed or a quarter of the room is left, and a scope that admitted a call in the last
+KEEP_WARM_S keeps a lease ready even when no call arrives, so its calls rarely wait.  Near a limit a
 grant is just the asking call's estimate: per-call reservations.
 
 A lease admits calls for at most LEASE_LIFETIME_S (and never past the end of its budgets'
@@ -35,6 +36,9 @@ log = logging.getLogger("otelspend.gateway")
 LEASE_LIFETIME_S = 1.0
 LEASE_CALLS = 8  # a scope's first lease is sized for this many calls like the first one
 _SWEEP_S = 0.25
+# A scope that admitted a call this recently keeps a lease ready (renewed by the sweeper even
+# with no call arriving), so the first call after a pause does not wait for the store.
+KEEP_WARM_S = 10.0
 
 
 @dataclass(slots=True, eq=False)
@@ -52,6 +56,8 @@ class Lease:
     keep: bool = False  # a call could not be recorded: the hold stays until its TTL
     retired: bool = False
     ask_ahead: bool = True  # False once an ask ahead was refused or failed: no ask per call
+    last_estimate: int = 0  # of the latest call admitted (sizes a renewal without a call)
+    used_ns: int = 0  # when it last admitted a call
 
     def fits(self, estimate: int, now_ns: int) -> bool:
         if self.retired or now_ns >= self.until_ns:
@@ -88,12 +94,15 @@ class Leases:
         *,
         lifetime_s: float = LEASE_LIFETIME_S,
         calls_per_lease: int = LEASE_CALLS,
+        keep_warm_s: float = KEEP_WARM_S,
     ) -> None:
         if lifetime_s <= 0 or calls_per_lease < 1:
             raise ValueError("lease lifetime must be > 0 s and calls per lease >= 1")
         self._store = store
         self._lifetime_ns = int(lifetime_s * 1e9)
         self._calls = calls_per_lease
+        self._keep_warm_ns = int(keep_warm_s * 1e9)
+        self._sweep_s = min(_SWEEP_S, lifetime_s / 8)  # several sweeps in a renewal window
         self._current: dict[CallScope, Lease] = {}
         self._asking: dict[CallScope, asyncio.Future[Lease | Blocked]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -146,6 +155,8 @@ class Leases:
         """Retire every lease and wait for the releases (after calls in flight settled)."""
         if self._sweeper is not None:
             self._sweeper.cancel()
+        while self._tasks:  # asks in flight may still install a lease
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
         for lease in list(self._current.values()):
             self._retire(lease)
         while self._tasks:
@@ -195,6 +206,8 @@ class Leases:
         renew = now + self._lifetime_ns * 3 // 4
         granted = grant.amount_nanousd if grant.reservation_id else 2**62
         lease = Lease(scope, grant.reservation_id, granted, until, renew)
+        if last is not None:  # a renewal carries how recently and how big the scope's calls are
+            lease.used_ns, lease.last_estimate = last.used_ns, last.last_estimate
         self._current[scope] = lease
         return lease
 
@@ -222,12 +235,22 @@ class Leases:
             log.exception("could not release gateway lease %s", reservation_id)
 
     async def _sweep(self) -> None:
-        """Retire leases past their time, so idle scopes give their room back."""
+        """Renew the leases of recently busy scopes before they end (kept warm); retire the
+        rest once past their time, so idle scopes give their room back."""
         while True:
-            await asyncio.sleep(_SWEEP_S)
+            await asyncio.sleep(self._sweep_s)
             now = time.time_ns()
-            for lease in [x for x in self._current.values() if now >= x.until_ns]:
-                self._retire(lease)
+            warm_since = now - self._keep_warm_ns
+            for lease in list(self._current.values()):
+                if now >= lease.until_ns:
+                    self._retire(lease)
+                elif (
+                    now >= lease.renew_ns
+                    and lease.ask_ahead
+                    and lease.used_ns >= warm_since
+                    and lease.scope not in self._asking
+                ):
+                    self._ask(lease.scope, lease.last_estimate)
 
 
 def _observe(asking: asyncio.Future[Lease | Blocked]) -> None:
@@ -240,4 +263,6 @@ def _take(lease: Lease, estimate: int) -> Admission:
     lease.charged += estimate
     lease.inflight += 1
     lease.admitted += estimate
+    lease.last_estimate = estimate
+    lease.used_ns = time.time_ns()
     return Admission(lease, estimate)

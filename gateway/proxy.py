@@ -84,7 +84,7 @@ class GatewayProxy:
         self.cfg, self._auth, self._pricer = cfg, auth, pricer
         self._names, self._cache = names, cache
         self.metrics = metrics
-        self.leases = Leases(store, lifetime_s=cfg.lease_s)
+        self.leases = Leases(store, lifetime_s=cfg.lease_s, keep_warm_s=cfg.lease_keep_warm_s)
         self.settler = Settler(store, self.leases, metrics)
         self._session: aiohttp.ClientSession | None = None
 

@@ -42,7 +42,15 @@ def test_a_spent_budget_blocks_before_upstream_with_the_budget_message(rig: Gate
     )
 
 
-def test_reservation_is_settled_to_the_actual_cost(rig: GatewayRig) -> None:
+def test_reservation_is_settled_to_the_actual_cost(
+    sqlite_url: str, upstream: StandinUpstream
+) -> None:
+    cfg = gateway_config(upstream, lease_keep_warm_s=0)  # the lease ends 1 s after the call
+    for live in run_server(sqlite_url, decode_workers=0, gateway=cfg):
+        _settled_to_the_actual_cost(GatewayRig(live, upstream))
+
+
+def _settled_to_the_actual_cost(rig: GatewayRig) -> None:
     hard_budget(rig.live.running.engine, "alice", "1")
     rig.upstream.chunk_delay_s = 0.2
     with ThreadPoolExecutor(1) as pool:

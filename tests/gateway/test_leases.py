@@ -172,7 +172,7 @@ def test_an_ended_lease_is_released_after_its_last_call_unless_one_was_not_recor
         await asyncio.sleep(0.1)
         assert _held(world) == c.lease.granted
 
-    _run(world, body, lifetime_s=0.2)
+    _run(world, body, lifetime_s=0.2, keep_warm_s=0)  # no renewal while idle
 
 
 def test_a_lease_ends_with_its_budgets_window(world: World) -> None:
@@ -220,7 +220,7 @@ def test_a_refused_ask_ahead_is_not_repeated_for_every_call(world: World) -> Non
         other = await asyncio.wrap_future(store.reserver.submit(_scope(world), 92 * EST))
         assert isinstance(other, Reserved)  # another replica took the rest
         admitted = [first]
-        await asyncio.sleep(0.32)  # past 3/4 of the lease's 0.4 s: every call asks ahead...
+        await asyncio.sleep(0.8)  # past 3/4 of the lease's 1 s: every call would ask ahead...
         for _ in range(6):
             adm = await leases.admit(_scope(world), EST)
             assert isinstance(adm, Admission) and adm.lease is first.lease
@@ -230,4 +230,30 @@ def test_a_refused_ask_ahead_is_not_repeated_for_every_call(world: World) -> Non
         for adm in admitted:
             leases.cancelled(adm)
 
-    _run(world, body, lifetime_s=0.4)
+    _run(world, body, lifetime_s=1.0, keep_warm_s=0)
+
+
+def test_a_recently_busy_scope_finds_a_lease_ready_after_a_pause(world: World) -> None:
+    world.budget("user", "alice", "day", 100.0, mode="hard")
+
+    async def body(store: _Counting, leases: Leases) -> None:
+        first = await leases.admit(_scope(world), EST)
+        assert isinstance(first, Admission)
+        leases.cancelled(first)
+        await asyncio.sleep(0.7)  # 3.5 lease lifetimes without a call: renewed meanwhile
+        call = leases.admit(_scope(world), EST)
+        try:
+            call.send(None)
+        except StopIteration as done:  # admitted without a round trip
+            assert isinstance(done.value, Admission)
+            leases.cancelled(done.value)
+        else:
+            call.close()
+            raise AssertionError("the call waited for a lease")
+        await asyncio.sleep(1.2)  # past keep_warm_s since the last call: renewals stop...
+        asks = store.asks
+        await asyncio.sleep(0.4)
+        assert store.asks == asks and not leases._current  # ...the lease ended, room given back
+        assert _held(world) == 0
+
+    _run(world, body, lifetime_s=0.2, keep_warm_s=0.8)
