@@ -50,12 +50,21 @@ def _one_call_with_the_gateway_credential(upstream: StandinUpstream) -> None:
     assert any(c and PROVIDER_KEY in c for c in creds), sent  # the user's key never leaves
 
 
-def test_claude_code_via_the_gateway_counts_each_call_once(
-    installed: clis.InstalledClis, served: tuple[LiveServer, StandinUpstream], tmp_path: Path
-) -> None:
+def _run_claude(
+    installed: clis.InstalledClis,
+    served: tuple[LiveServer, StandinUpstream],
+    tmp_path: Path,
+    **env_over: str,
+) -> dict[str, str]:
+    """Onboard alice --via-gateway (settings env overridden by `env_over`), run `claude -p`
+    once, check the one upstream call; returns the onboarded keys."""
     live, upstream = served
     keys = onboard("claude-code", live, tmp_path / "bundles", *_via(live))
     settings = tmp_path / "bundles" / "alice" / "managed-settings.json"
+    if env_over:
+        doc = json.loads(settings.read_text())
+        doc["env"].update(env_over)
+        settings.write_text(json.dumps(doc))
     home, work = scratch_home(tmp_path)
     env = clis.base_env(home, installed.bin_dir)
     argv = [installed.path("claude"), "-p", "say hi", "--model", "claude-sonnet-4-5",
@@ -63,8 +72,15 @@ def test_claude_code_via_the_gateway_counts_each_call_once(
     done = clis.run_cli(argv, env, work)
     assert done.returncode == 0 and "Hi! How can I help?" in done.stdout, done.stderr
     _one_call_with_the_gateway_credential(upstream)
+    return keys
+
+
+def test_claude_code_via_the_gateway_counts_each_call_once(
+    installed: clis.InstalledClis, served: tuple[LiveServer, StandinUpstream], tmp_path: Path
+) -> None:
+    keys = _run_claude(installed, served, tmp_path)
     alice = (1, "0.012600")
-    assert_spend(live, {"user": {"alice": alice}, "key": {keys["alice"]: alice}})
+    assert_spend(served[0], {"user": {"alice": alice}, "key": {keys["alice"]: alice}})
 
 
 def test_claude_code_exporting_only_metrics_via_the_gateway_counts_each_call_once(
@@ -73,22 +89,12 @@ def test_claude_code_exporting_only_metrics_via_the_gateway_counts_each_call_onc
     # Logs and traces turned off: the CLI's only record is its session's metric aggregate,
     # which has no per-call tokens to match.  The gateway's record names the same session
     # (X-Claude-Code-Session-Id), so the aggregate is superseded, not billed beside it.
-    live, upstream = served
-    keys = onboard("claude-code", live, tmp_path / "bundles", *_via(live))
-    settings = tmp_path / "bundles" / "alice" / "managed-settings.json"
-    doc = json.loads(settings.read_text())
-    doc["env"].update(OTEL_LOGS_EXPORTER="none", OTEL_TRACES_EXPORTER="none")
-    settings.write_text(json.dumps(doc))
-    home, work = scratch_home(tmp_path)
-    env = clis.base_env(home, installed.bin_dir)
-    argv = [installed.path("claude"), "-p", "say hi", "--model", "claude-sonnet-4-5",
-            "--settings", str(settings)]  # fmt: skip
-    done = clis.run_cli(argv, env, work)
-    assert done.returncode == 0 and "Hi! How can I help?" in done.stdout, done.stderr
-    _one_call_with_the_gateway_credential(upstream)
-    assert wait_for_aggregate(live)
+    keys = _run_claude(
+        installed, served, tmp_path, OTEL_LOGS_EXPORTER="none", OTEL_TRACES_EXPORTER="none"
+    )
+    assert wait_for_aggregate(served[0])
     alice = (1, "0.012600")
-    assert_spend(live, {"user": {"alice": alice}, "key": {keys["alice"]: alice}})
+    assert_spend(served[0], {"user": {"alice": alice}, "key": {keys["alice"]: alice}})
 
 
 def wait_for_aggregate(live: LiveServer, timeout_s: float = 30) -> bool:
