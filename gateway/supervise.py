@@ -5,6 +5,11 @@ threads) with the proxy's modules imported once, so a proxy starts in millisecon
 dies while the gateway runs (killed, out of memory), it is started again after a second and
 the gateway keeps its port; calls in flight on the dead process are lost to their clients,
 and their holds end by TTL.
+
+Only the watcher task waits on the child: multiprocessing's forkserver hands a child's exit
+status over a pipe that only one reader can drain, so a second thread polling the same
+process (join, is_alive, exitcode) could read end-of-file and report 255 instead of the real
+code.  Everything else learns of an exit from the watcher (`exit_codes`).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ class ProxyProcess:
         self.process: BaseProcess | None = None
         self.port = cfg.port
         self.restarts = 0
+        self.exit_codes: list[int | None] = []  # of every child that exited, oldest first
 
     def ready(self, port: int) -> None:
         """The child listens (it said so over the link)."""
@@ -51,16 +57,15 @@ class ProxyProcess:
     async def stop(self) -> None:
         """SIGTERM (the proxy's orderly stop: calls in flight finish and settle), then wait."""
         self._stopping = True
-        proc = self.process
-        if proc is not None and proc.is_alive():
-            proc.terminate()
-            await asyncio.to_thread(proc.join, STOP_TIMEOUT_S)
-            if proc.is_alive():
-                log.error("gateway proxy process did not stop in %s s; killing it", STOP_TIMEOUT_S)
-                proc.kill()
-                await asyncio.to_thread(proc.join, 5)
-        if self._watcher is not None:
-            await asyncio.gather(self._watcher, return_exceptions=True)
+        watcher, proc = self._watcher, self.process
+        if watcher is None or watcher.done() or proc is None:
+            return
+        proc.terminate()
+        done, _ = await asyncio.wait([watcher], timeout=STOP_TIMEOUT_S)
+        if not done:
+            log.error("gateway proxy process did not stop in %s s; killing it", STOP_TIMEOUT_S)
+            proc.kill()
+            await asyncio.wait([watcher], timeout=5)
 
     async def _spawn(self) -> None:
         ctx = multiprocessing.get_context("forkserver")
@@ -89,10 +94,12 @@ class ProxyProcess:
         self.port = self._ready.result()
 
     async def _watch(self) -> None:
-        while not self._stopping:
+        """The only waiter on the child (see the module note); restarts it unless stopping."""
+        while True:
             proc = self.process
             assert proc is not None
             await asyncio.to_thread(proc.join)
+            self.exit_codes.append(proc.exitcode)
             if self._stopping:
                 return
             log.error(
@@ -100,8 +107,12 @@ class ProxyProcess:
                 proc.exitcode,
             )
             await asyncio.sleep(_RESTART_DELAY_S)
+            if self._stopping:
+                return
             try:
                 await self._spawn()
                 self.restarts += 1
             except Exception:  # noqa: BLE001 - keep trying: the gateway must come back
                 log.exception("could not restart the gateway proxy process")
+            if self._stopping and self.process is not None:
+                self.process.terminate()  # stop() came while this child was starting

@@ -1,6 +1,6 @@
 """Gateway overhead: the same load direct to a stand-in upstream and through the gateway.
 
-    .venv/bin/python bench/gateway_latency.py [--rounds 7] [--requests 400] [--clients 16]
+    .venv/bin/python bench/gateway.py [--rounds 7] [--requests 400] [--clients 16]
         [--upstream-ms 0,100] [--db URL]
 
 The stand-in upstream (tests/otelspend/standin_upstream.py: Anthropic and OpenAI shapes,
