@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import socket
 import statistics
@@ -65,6 +66,8 @@ def serve_upstream(port: int, delay_ms: int) -> None:
     up = StandinUpstream(port=port, first_byte_delay_s=delay_s, chunk_delay_s=delay_s / 10)
     up.start()
     up.requests = _Discard()  # a long bench must not keep every request in memory
+    gc.collect()
+    gc.freeze()  # like the gateway: no full GC pass over the start-up heap mid-round
     while True:
         time.sleep(3600)
 
@@ -209,6 +212,8 @@ def _run(args: argparse.Namespace, up: str, gw: str, key: str, delay_ms: int) ->
     asyncio.run(_round(targets["gateway"], headers, 64, args.clients))  # warm up both
     asyncio.run(_round(targets["direct"], headers, 64, args.clients))
     warm = _overhead(gw)
+    gc.collect()
+    gc.freeze()  # the load generator's own full GC passes (~90 ms) must not pause a round
     stats: dict[str, list[tuple[float, float, float]]] = {"direct": [], "gateway": []}
     for r in range(args.rounds):
         for name in ("direct", "gateway") if r % 2 == 0 else ("gateway", "direct"):

@@ -35,20 +35,25 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @dataclass
 class RunningGateway:
-    """A listening gateway: its proxy process and the store side that process talks to."""
+    """A listening gateway: its proxy processes and the store side they talk to."""
 
     host: str
-    proxy: ProxyProcess
+    proxies: list[ProxyProcess]
     _closers: list[Callable[[], Any]] = field(default_factory=list)
 
     @property
+    def proxy(self) -> ProxyProcess:
+        """The first proxy (slot 0)."""
+        return self.proxies[0]
+
+    @property
     def port(self) -> int:
-        """The port the proxy listens on (the bound one when 0 was asked)."""
+        """The port the proxies listen on (the bound one when 0 was asked)."""
         return self.proxy.port
 
     @property
     def process(self) -> BaseProcess | None:
-        """The proxy's current process."""
+        """The first proxy's current process."""
         return self.proxy.process
 
     @property
@@ -57,9 +62,9 @@ class RunningGateway:
         return f"http://{self.host}:{self.port}"
 
     async def stop(self) -> None:
-        """Stop the proxy process (it finishes and settles calls in flight), then the store
-        side it was talking to."""
-        await self.proxy.stop()
+        """Stop the proxy processes (they finish and settle calls in flight), then the store
+        side they were talking to."""
+        await asyncio.gather(*(p.stop() for p in self.proxies))
         for close in self._closers:
             result = close()
             if asyncio.iscoroutine(result):
@@ -119,14 +124,19 @@ def _health(proxy: GatewayProxy) -> Handler:
 async def start_gateway(
     cfg: GatewayConfig, *, engine: Engine, pipeline: Pipeline, writer: StoreWriter
 ) -> RunningGateway:
-    """Start the proxy process and the store side it talks to; returns once it listens."""
+    """Start the proxy processes and the store side they talk to; returns once they listen."""
     reserver = Reserver(engine, ttl_s=cfg.reservation_ttl_s, request_hint=cfg.request_hint)
     folder = tempfile.mkdtemp(prefix="otelspend-gateway-")
-    path = os.path.join(folder, "store.sock")
-    proxy = ProxyProcess(cfg, engine.url.render_as_string(hide_password=False), path)
-    link = LinkServer(LocalStore(reserver, CallRecorder(pipeline, writer)), proxy.ready)
+    path, metrics_dir = os.path.join(folder, "store.sock"), os.path.join(folder, "metrics")
+    os.mkdir(metrics_dir)
+    db_url = engine.url.render_as_string(hide_password=False)
+    proxies = [
+        ProxyProcess(cfg, slot, db_url, path, metrics_dir) for slot in range(cfg.proxy_processes)
+    ]
+    store = LocalStore(reserver, CallRecorder(pipeline, writer))
+    link = LinkServer(store, lambda slot, port: proxies[slot].ready(port))
     await link.start(path)
-    running = RunningGateway(cfg.host, proxy)
+    running = RunningGateway(cfg.host, proxies)
 
     async def stop_store_side() -> None:
         await link.close()
@@ -135,7 +145,10 @@ async def start_gateway(
 
     running._closers += [stop_store_side]
     try:
-        await proxy.start()
+        await proxies[0].start()  # binds the port (the asked one, or any when 0) ...
+        for other in proxies[1:]:
+            other.port = proxies[0].port  # ... which the others then share
+        await asyncio.gather(*(p.start() for p in proxies[1:]))
     except BaseException:
         await running.stop()
         raise

@@ -30,6 +30,10 @@ from gateway.reservations import DEFAULT_RESERVATION_TTL_S
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
 DEFAULT_CACHE_TTL_S = 3600.0
+# One proxy process per core up to 2: a single process relays a burst of calls one after
+# another (bench/gateway.py, README "Performance"); more processes hold more lease room.
+DEFAULT_PROXY_PROCESSES = min(2, os.cpu_count() or 1)
+MAX_PROXY_PROCESSES = 32
 # Chosen by running the real Claude Code and Codex CLIs against a blocked budget (README,
 # "Gateway"): both print the message of a 400 at once and do not retry it, where a 429 or
 # 5xx is retried up to ~10 times with backoff before the user sees anything.
@@ -86,10 +90,15 @@ class GatewayConfig:
     cache_ttl_s: float = DEFAULT_CACHE_TTL_S
     block_status: int = DEFAULT_BLOCK_STATUS
     request_hint: str = ""  # appended to block messages, e.g. a link to the UI
+    # Proxy processes sharing the port (SO_REUSEPORT when > 1), each with its own leases.
+    proxy_processes: int = DEFAULT_PROXY_PROCESSES
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
             raise ValueError(f"gateway port must be 0..65535, got {self.port}")
+        if not 1 <= self.proxy_processes <= MAX_PROXY_PROCESSES:
+            n = self.proxy_processes
+            raise ValueError(f"gateway proxy_processes must be 1..{MAX_PROXY_PROCESSES}, got {n}")
         if not 0 < self.lease_s <= 60:
             raise ValueError(f"gateway lease_s must be in (0, 60] seconds, got {self.lease_s}")
         if not 0 <= self.lease_keep_warm_s <= 3600:
@@ -163,7 +172,7 @@ def _read(path: str) -> dict[str, Any]:
 def _scalars(data: Mapping[str, Any]) -> dict[str, Any]:
     names = (
         "default_output_tokens", "reservation_ttl_s", "lease_s", "lease_keep_warm_s", "cache",
-        "cache_ttl_s", "block_status",
+        "cache_ttl_s", "block_status", "proxy_processes",
     )  # fmt: skip
     return {k: data[k] for k in names if k in data}
 

@@ -17,10 +17,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from dataclasses import dataclass
 
 from aiohttp import web
 
 from collector_processor.auth import KeyAuthenticator
+from collector_processor.heap import freeze_startup_heap
 from collector_processor.pricing.engine import Pricer
 from collector_processor.pricing.refresh import PriceBookRefresher
 from gateway.cache import ResponseCache
@@ -35,29 +37,43 @@ from store.prices import bundled_catalog
 log = logging.getLogger("otelspend.gateway")
 
 
-def run_front(cfg: GatewayConfig, db_url: str, link_path: str, log_level: int) -> None:
+@dataclass(frozen=True, slots=True)
+class FrontPlace:
+    """Where one proxy process stands: its slot among the gateway's proxies, the store, the
+    link to the parent and the folder the proxies share their metrics in."""
+
+    slot: int
+    db_url: str
+    link_path: str
+    metrics_dir: str
+    log_level: int
+
+
+def run_front(cfg: GatewayConfig, place: FrontPlace) -> None:
     """Process entry point (multiprocessing target)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(
-        level=log_level, format="%(asctime)s %(levelname)s %(name)s[proxy]: %(message)s"
+        level=place.log_level,
+        format=f"%(asctime)s %(levelname)s %(name)s[proxy {place.slot}]: %(message)s",
     )
-    asyncio.run(_serve(cfg, db_url, link_path))
+    asyncio.run(_serve(cfg, place))
 
 
-async def _serve(cfg: GatewayConfig, db_url: str, link_path: str) -> None:
-    engine = make_engine(db_url)
+async def _serve(cfg: GatewayConfig, place: FrontPlace) -> None:
+    metrics = GatewayMetrics(place.metrics_dir)  # first: before any other metric is made
+    engine = make_engine(place.db_url)
     pricer = Pricer(bundled_catalog())
     prices = PriceBookRefresher(engine, pricer)
     prices.start()
-    link = await LinkClient.connect(link_path)
+    link = await LinkClient.connect(place.link_path)
     cache = ResponseCache(engine, cfg.cache_ttl_s) if cfg.cache else None
     proxy = GatewayProxy(
-        cfg, KeyAuthenticator(engine), pricer, link, WorkspaceNames(engine), cache,
-        GatewayMetrics(),
+        cfg, KeyAuthenticator(engine), pricer, link, WorkspaceNames(engine), cache, metrics
     )  # fmt: skip
     await proxy.start()
     runner = await listen(proxy, cfg)
-    link.ready(runner.addresses[0][1])
+    freeze_startup_heap()  # full GC passes no longer walk the price catalog and libraries
+    link.ready(place.slot, runner.addresses[0][1])
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     link.closed.add_done_callback(lambda _: stop.set())
@@ -77,6 +93,7 @@ async def listen(proxy: GatewayProxy, cfg: GatewayConfig) -> web.AppRunner:
     # the upstream stream (the provider stops generating) and bills what was consumed.
     runner = web.AppRunner(build_app(proxy), access_log=None, handler_cancellation=True)
     await runner.setup()
-    site = web.TCPSite(runner, cfg.host, cfg.port)
+    # Several proxy processes share the port: the kernel spreads connections over them.
+    site = web.TCPSite(runner, cfg.host, cfg.port, reuse_port=cfg.proxy_processes > 1)
     await site.start()
     return runner

@@ -1,8 +1,18 @@
-"""Prometheus metrics of the gateway, on its own registry (served at GET /metrics)."""
+"""Prometheus metrics of the gateway, on its own registry (served at GET /metrics).
+
+The gateway's proxy processes (gateway.front) share their metrics through
+prometheus_client's multiprocess mode: each process writes its values to memory-mapped
+files in the gateway's metrics folder, and whichever process answers a scrape renders the
+sum over all of them (including processes that have exited and been restarted, so counters
+never go back).
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, values
+from prometheus_client.multiprocess import MultiProcessCollector
 
 _LATENCY_BUCKETS_S = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
                       2.5, 5, 10, 30, 60, 120)  # fmt: skip
@@ -11,7 +21,13 @@ _LATENCY_BUCKETS_S = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1
 class GatewayMetrics:
     """Requests, blocks by budget, upstream latency, added overhead, cache results."""
 
-    def __init__(self) -> None:
+    def __init__(self, shared_dir: str | None = None) -> None:
+        """`shared_dir`: the folder the gateway's processes share their values in (call once
+        per process, before any other prometheus metric is made in it)."""
+        self._shared_dir = shared_dir
+        if shared_dir is not None:
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = shared_dir
+            values.ValueClass = values.MultiProcessValue()
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter(
@@ -47,5 +63,9 @@ class GatewayMetrics:
         )  # fmt: skip
 
     def render(self) -> bytes:
-        """The text exposition format."""
-        return generate_latest(self.registry)
+        """The text exposition format (summed over every process when shared)."""
+        if self._shared_dir is None:
+            return generate_latest(self.registry)
+        merged = CollectorRegistry()
+        MultiProcessCollector(merged, path=self._shared_dir)
+        return generate_latest(merged)

@@ -10,6 +10,7 @@ import asyncio
 import signal
 from collections.abc import Callable
 
+from collector_processor.heap import freeze_startup_heap
 from collector_processor.pipeline import Pipeline
 from collector_processor.pricing.engine import Pricer
 from collector_processor.pricing.refresh import PriceBookRefresher
@@ -32,6 +33,7 @@ async def run_standalone(
     writer = StoreWriter(engine)
     pipeline = Pipeline(writer, pricer)
     running = await start_gateway(cfg, engine=engine, pipeline=pipeline, writer=writer)
+    freeze_startup_heap()  # full GC passes no longer walk the start-up heap
     on_ready(running)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

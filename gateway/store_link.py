@@ -13,7 +13,8 @@ Frames on a Unix socket: 4-byte big-endian length, then a pickled tuple.  The pr
   committed; the parent then charges the cost to the lease's hold (after the commit:
   counted twice for a moment, never zero times)
 - "release" (reservation ids) -> how many were asked to go
-- "ready" (port), sent once by the proxy when it listens; the parent answers nothing.
+- "ready" (slot, port), sent once by each proxy process when it listens; the parent answers
+  nothing.  Every proxy process has its own connection to the one LinkServer.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ class LocalStore:
 class LinkServer:
     """The parent's end: answers one proxy process's requests with a LocalStore."""
 
-    def __init__(self, store: LocalStore, on_ready: Callable[[int], None]) -> None:
+    def __init__(self, store: LocalStore, on_ready: Callable[[int, int], None]) -> None:
         self._store = store
         self._on_ready = on_ready
         self._server: asyncio.Server | None = None
@@ -134,7 +135,7 @@ class LinkServer:
             while True:
                 frame = await read_frame(reader)
                 if frame[0] == "ready":
-                    self._on_ready(int(frame[1]))
+                    self._on_ready(int(frame[1]), int(frame[2]))
                     continue
                 task = asyncio.get_running_loop().create_task(self._answer(writer, frame))
                 self._tasks.add(task)
@@ -174,8 +175,8 @@ class LinkClient:
         reader, writer = await asyncio.open_unix_connection(path)
         return cls(reader, writer)
 
-    def ready(self, port: int) -> None:
-        write_frame(self._writer, ("ready", port))
+    def ready(self, slot: int, port: int) -> None:
+        write_frame(self._writer, ("ready", slot, port))
 
     async def reserve(
         self, scope: CallScope, estimate_nanousd: int, want_nanousd: int

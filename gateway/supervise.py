@@ -22,7 +22,7 @@ import time
 from multiprocessing.process import BaseProcess
 
 from gateway.config import GatewayConfig
-from gateway.front import run_front
+from gateway.front import FrontPlace, run_front
 
 log = logging.getLogger("otelspend.gateway")
 START_TIMEOUT_S = 60.0
@@ -33,9 +33,11 @@ _RESTART_DELAY_S = 1.0
 class ProxyProcess:
     """One proxy child; `port` is where it listens (the asked port, or the bound one if 0)."""
 
-    def __init__(self, cfg: GatewayConfig, db_url: str, link_path: str) -> None:
+    def __init__(self, cfg: GatewayConfig, slot: int, db_url: str, link_path: str,
+                 metrics_dir: str) -> None:  # fmt: skip
         self._cfg = cfg
-        self._args = (db_url, link_path, logging.getLogger().getEffectiveLevel())
+        level = logging.getLogger().getEffectiveLevel()
+        self._place = FrontPlace(slot, db_url, link_path, metrics_dir, level)
         self._ready: asyncio.Future[int] | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._stopping = False
@@ -43,6 +45,11 @@ class ProxyProcess:
         self.port = cfg.port
         self.restarts = 0
         self.exit_codes: list[int | None] = []  # of every child that exited, oldest first
+
+    @property
+    def metrics_dir(self) -> str:
+        """The folder the gateway's proxy processes share their metrics in."""
+        return self._place.metrics_dir
 
     def ready(self, port: int) -> None:
         """The child listens (it said so over the link)."""
@@ -75,7 +82,7 @@ class ProxyProcess:
         if self.port:  # a restart keeps the port even when 0 (any) was asked at first
             cfg = dataclasses.replace(cfg, port=self.port)
         proc = ctx.Process(
-            target=run_front, args=(cfg, *self._args), name="otelspend-gateway-proxy",
+            target=run_front, args=(cfg, self._place), name="otelspend-gateway-proxy",
             daemon=True,
         )  # fmt: skip
         proc.start()

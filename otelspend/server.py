@@ -20,6 +20,7 @@ from collector_processor.budget_check import budget_check_routes
 from collector_processor.budgets.control import AlertingConfig, SpendControl
 from collector_processor.consumer import Authenticator, IngestKey
 from collector_processor.evaluations.http import evaluation_routes
+from collector_processor.heap import freeze_startup_heap
 from collector_processor.pipeline import Pipeline, summarize_counters
 from collector_processor.prepare_pool import PreparePool
 from collector_processor.pricing.engine import Pricer
@@ -205,6 +206,7 @@ async def start_server(cfg: ServeConfig) -> RunningServer:
 async def serve_forever(cfg: ServeConfig, on_ready: Callable[[RunningServer], None]) -> None:
     """Run until SIGINT/SIGTERM, then shut down cleanly (queued batches are committed)."""
     running = await start_server(cfg)
+    freeze_startup_heap()  # full GC passes no longer walk the start-up heap
     on_ready(running)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
