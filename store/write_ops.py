@@ -255,12 +255,24 @@ def _apply_rollup(conn: Connection, deltas: dict[tuple[Any, ...], list[int]]) ->
         }
         for dims, m in deltas.items()
     ]
-    stmt = _insert(conn, ROLLUP)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(ROLLUP_DIMENSIONS),
-        set_={m: ROLLUP.c[m] + stmt.excluded[m] for m in ROLLUP_MEASURES},
-    )
-    conn.execute(stmt, rows)
+    conn.execute(_rollup_upsert(conn.dialect.name), rows)
+
+
+_ROLLUP_UPSERTS: dict[str, Any] = {}
+
+
+def _rollup_upsert(dialect_name: str) -> Any:
+    """The rollup upsert statement, built once per dialect: building it (its `excluded`
+    column collection) had been a third of the writer's Python time per commit."""
+    stmt = _ROLLUP_UPSERTS.get(dialect_name)
+    if stmt is None:
+        base = (postgresql if dialect_name == "postgresql" else sqlite).insert(ROLLUP)
+        stmt = base.on_conflict_do_update(
+            index_elements=list(ROLLUP_DIMENSIONS),
+            set_={m: ROLLUP.c[m] + base.excluded[m] for m in ROLLUP_MEASURES},
+        )
+        _ROLLUP_UPSERTS[dialect_name] = stmt
+    return stmt
 
 
 def _enrich_duplicates(conn: Connection, rows: list[dict[str, Any]]) -> None:
