@@ -22,10 +22,8 @@ def test_scalars_from_the_file(tmp_path: Path) -> None:
     assert (cfg.proxy_processes, cfg.lease_s, cfg.lease_keep_warm_s) == (3, 0.5, 0)
 
 
-def test_proxy_processes_default_follows_the_cores() -> None:
-    cfg = load_config(None, env={})
-    assert cfg.proxy_processes == DEFAULT_PROXY_PROCESSES
-    assert 1 <= DEFAULT_PROXY_PROCESSES <= 2
+def test_one_proxy_process_by_default() -> None:
+    assert load_config(None, env={}).proxy_processes == DEFAULT_PROXY_PROCESSES == 1
 
 
 @pytest.mark.parametrize(

@@ -81,4 +81,3 @@ def test_proxy_processes_share_the_port_and_every_scrape_counts_them_all(
             text = httpx.get(rig.url + "/metrics", timeout=10).text
             assert f"{line} 40.0" in text
         assert wait_spend(live.db, 40) == (40, "0.504000")
-
