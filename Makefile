@@ -83,7 +83,8 @@ pytest: install pg-start
 # Runs all three steps even when one fails, so one CI run shows every
 # problem; pytest goes last so its summary line closes the output.
 test: install pg-start
-	@bash scripts/ensure-node.sh  # Node.js + npm for the real-CLI tests (-m clis); never fails
+	@bash scripts/ensure-apt.sh "the real-CLI tests (-m clis)" node npm -- nodejs npm
+	@bash scripts/ensure-apt.sh "the gateway's Redis cache tests" redis-server -- redis-server
 	@failed=""; \
 	echo "== ruff check ."; $(BIN)/ruff check . || failed="$$failed ruff"; \
 	echo "== mypy $(PKGS)"; $(BIN)/mypy $(PKGS) || failed="$$failed mypy"; \

@@ -1,9 +1,10 @@
-"""Opt-in exact-match response cache for non-streaming calls, per workspace, DB-backed.
+"""Opt-in exact-match response cache for non-streaming calls, per workspace.
 
 A request qualifies when the gateway has the cache on and the request asks for determinism
 (temperature 0) or sends `x-otelspend-cache: on`; `x-otelspend-cache: off` always bypasses.
 The key is the SHA-256 of (provider, path, body bytes): exact match only, never semantic.
-Redis is not supported: the store is already shared by every replica.
+Entries live in the store (ResponseCache, shared by every replica) or, when
+`cache_redis_url` is set, in Redis (gateway.cache_redis).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
@@ -45,6 +46,14 @@ def request_hash(provider: str, path: str, raw: bytes) -> str:
     digest = hashlib.sha256(f"{provider}\n{path}\n".encode())
     digest.update(raw)
     return digest.hexdigest()
+
+
+class CacheStore(Protocol):
+    """Where entries live; blocking calls (the proxy runs them in a thread)."""
+
+    def get(self, workspace_id: int, key: str) -> CachedResponse | None: ...
+
+    def put(self, workspace_id: int, key: str, response: CachedResponse) -> None: ...
 
 
 class ResponseCache:

@@ -42,6 +42,7 @@ PROVIDERS = {"anthropic": anthropic, "openai": openai, "gemini": gemini}
 ENV_CONFIG_FILE = "OTELSPEND_GATEWAY_CONFIG"
 ENV_UPSTREAM = {p: f"OTELSPEND_UPSTREAM_{p.upper()}" for p in PROVIDERS}
 _NANO = Decimal(1_000_000_000)
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,7 @@ class GatewayConfig:
     lease_keep_warm_s: float = KEEP_WARM_S
     cache: bool = False
     cache_ttl_s: float = DEFAULT_CACHE_TTL_S
+    cache_redis_url: str = ""  # keep cache entries in Redis instead of the store
     block_status: int = DEFAULT_BLOCK_STATUS
     request_hint: str = ""  # appended to block messages, e.g. a link to the UI
     # Proxy processes sharing the port (SO_REUSEPORT when > 1), each with its own leases.
@@ -106,6 +108,11 @@ class GatewayConfig:
             raise ValueError(f"gateway lease_keep_warm_s must be in [0, 3600] seconds, got {warm}")
         if self.default_output_tokens < 1:
             raise ValueError("default output tokens must be >= 1")
+        if self.cache_redis_url and not self.cache_redis_url.startswith(_REDIS_SCHEMES):
+            raise ValueError(
+                f"gateway cache_redis_url must start with one of {', '.join(_REDIS_SCHEMES)}, "
+                f"got {self.cache_redis_url!r}"
+            )
         if not 400 <= self.block_status <= 599:
             raise ValueError("block status must be an HTTP error status (400..599)")
         unknown = set(self.upstreams) - set(PROVIDERS)
@@ -172,7 +179,7 @@ def _read(path: str) -> dict[str, Any]:
 def _scalars(data: Mapping[str, Any]) -> dict[str, Any]:
     names = (
         "default_output_tokens", "reservation_ttl_s", "lease_s", "lease_keep_warm_s", "cache",
-        "cache_ttl_s", "block_status", "proxy_processes",
+        "cache_ttl_s", "cache_redis_url", "block_status", "proxy_processes",
     )  # fmt: skip
     return {k: data[k] for k in names if k in data}
 

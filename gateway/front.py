@@ -20,12 +20,14 @@ import signal
 from dataclasses import dataclass
 
 from aiohttp import web
+from sqlalchemy import Engine
 
 from collector_processor.auth import KeyAuthenticator
 from collector_processor.heap import freeze_startup_heap
 from collector_processor.pricing.engine import Pricer
 from collector_processor.pricing.refresh import PriceBookRefresher
-from gateway.cache import ResponseCache
+from gateway.cache import CacheStore, ResponseCache
+from gateway.cache_redis import RedisResponseCache
 from gateway.config import GatewayConfig
 from gateway.metrics import GatewayMetrics
 from gateway.proxy import GatewayProxy
@@ -66,7 +68,7 @@ async def _serve(cfg: GatewayConfig, place: FrontPlace) -> None:
     prices = PriceBookRefresher(engine, pricer)
     prices.start()
     link = await LinkClient.connect(place.link_path)
-    cache = ResponseCache(engine, cfg.cache_ttl_s) if cfg.cache else None
+    cache = _response_cache(cfg, engine)
     proxy = GatewayProxy(
         cfg, KeyAuthenticator(engine), pricer, link, WorkspaceNames(engine), cache, metrics
     )  # fmt: skip
@@ -83,6 +85,14 @@ async def _serve(cfg: GatewayConfig, place: FrontPlace) -> None:
     await link.close()
     await asyncio.to_thread(prices.stop)
     engine.dispose()
+
+
+def _response_cache(cfg: GatewayConfig, engine: Engine) -> CacheStore | None:
+    if not cfg.cache:
+        return None
+    if cfg.cache_redis_url:
+        return RedisResponseCache(cfg.cache_redis_url, cfg.cache_ttl_s)
+    return ResponseCache(engine, cfg.cache_ttl_s)
 
 
 async def listen(proxy: GatewayProxy, cfg: GatewayConfig) -> web.AppRunner:

@@ -78,7 +78,7 @@ class GatewayProxy:
         pricer: Pricer,
         store: StoreSide,
         names: WorkspaceNames,
-        cache: cache_rules.ResponseCache | None,
+        cache: cache_rules.CacheStore | None,
         metrics: GatewayMetrics,
     ) -> None:
         self.cfg, self._auth, self._pricer = cfg, auth, pricer

@@ -22,7 +22,7 @@ from semconv.records import GRANULARITY_CALL, LlmCall
 from store.gateway import CachedResponse
 
 if TYPE_CHECKING:
-    from gateway.cache import ResponseCache
+    from gateway.cache import CacheStore
     from gateway.proxy import Prepared
 
 log = logging.getLogger("otelspend.gateway")
@@ -60,7 +60,7 @@ class Settler:
         self._leases = leases
         self._metrics = metrics
         self._tasks: set[asyncio.Task[None]] = set()
-        self._cache_after: dict[int, tuple[ResponseCache, CachedResponse]] = {}
+        self._cache_after: dict[int, tuple[CacheStore, CachedResponse]] = {}
 
     def settle(self, p: Prepared, facts: CallFacts, bill: bool) -> None:
         """Record the call (billed or spans only) and then release its hold."""
@@ -73,7 +73,7 @@ class Settler:
         if p.admission is not None:
             self._leases.cancelled(p.admission)
 
-    def cache_after(self, cache: ResponseCache | None, p: Prepared, entry: CachedResponse) -> None:
+    def cache_after(self, cache: CacheStore | None, p: Prepared, entry: CachedResponse) -> None:
         """Store `entry` in the cache once its cost is known (at settlement)."""
         if cache is not None:
             self._cache_after[id(p)] = (cache, entry)
@@ -93,7 +93,7 @@ class Settler:
         p: Prepared,
         facts: CallFacts,
         bill: bool,
-        pending: tuple[ResponseCache, CachedResponse] | None,
+        pending: tuple[CacheStore, CachedResponse] | None,
     ) -> None:
         adm = p.admission
         try:

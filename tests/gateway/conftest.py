@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
+import redis
 
 from gateway.config import GatewayConfig
 from tests.otelspend.conftest import LiveServer, run_server
@@ -63,3 +69,37 @@ def upstream() -> Iterator[StandinUpstream]:
 def rig(sqlite_url: str, upstream: StandinUpstream) -> Iterator[GatewayRig]:
     for live in run_server(sqlite_url, decode_workers=0, gateway=gateway_config(upstream)):
         yield GatewayRig(live, upstream)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A throwaway Redis server on loopback (`make test` installs redis-server)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        reason = "redis-server is not installed (make test installs it: scripts/ensure-apt.sh)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly",
+            "no", "--protected-mode", "yes"]  # fmt: skip
+    server = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.05)
+        yield url
+    finally:
+        client.close()
+        server.terminate()
+        server.wait(10)

@@ -59,7 +59,7 @@ def npm_missing_reason() -> str | None:
     """Why the CLIs cannot be installed here (None when npm and node are available)."""
     for tool in ("npm", "node"):
         if shutil.which(tool) is None:
-            return f"{tool} is not installed (scripts/ensure-node.sh installs Node.js and npm)"
+            return f"{tool} is not installed (make test installs it: scripts/ensure-apt.sh)"
     return None
 
 
